@@ -1,0 +1,103 @@
+"""Agents are data: what an agent is told, which models it may use, which tools, which limits.
+
+The worker registers agent definitions by name. At the start of a task the
+``resolve_agent`` activity pins the definition, the tool specs and the policy into a
+``PinnedAgent`` that travels with the task, so editing a definition or a policy file
+never changes a task that is already running, and replays see exactly what ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from taskcraft.approvals import ApprovalSettings
+from taskcraft.budgets import Budgets, ModelPrice
+from taskcraft.model_ref import ModelRef
+from taskcraft.policy import Policy
+
+DEFAULT_MAX_STEPS = 25
+
+
+class ToolRetry(BaseModel):
+    initial_interval_s: float = Field(default=1.0, gt=0)
+    backoff_coefficient: float = Field(default=2.0, ge=1)
+    maximum_interval_s: float = Field(default=30.0, gt=0)
+    maximum_attempts: int = Field(default=3, ge=1)
+
+
+class ToolSpec(BaseModel):
+    """What the workflow needs to know about a tool, without importing its code."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]  # JSON schema of the arguments, handed to the model
+    timeout_s: float = Field(default=60.0, gt=0)
+    retry: ToolRetry = Field(default_factory=ToolRetry)
+    requires_approval: bool = False
+    # Route the activity to a named task queue (a worker where the resource lives).
+    task_queue: str | None = None
+    # How much of an observation the model is shown; the rest is summarised as truncated.
+    max_observation_chars: int = Field(default=16_000, gt=0)
+
+
+class StepRoute(BaseModel):
+    """Per-step model choice: from ``from_step`` on (or on the final turn), use ``route``."""
+
+    from_step: int = Field(default=1, ge=1)
+    route: list[ModelRef]
+
+
+class RecoverySettings(BaseModel):
+    """How long a task waits in RECOVERING when every model in its route is down."""
+
+    initial_delay_s: float = Field(default=30.0, gt=0)
+    backoff_coefficient: float = Field(default=2.0, ge=1)
+    max_delay_s: float = Field(default=15 * 60.0, gt=0)
+    window_s: float = Field(default=6 * 3600.0, gt=0)  # then the task FAILS with the cause
+
+
+class AgentSpec(BaseModel):
+    name: str
+    description: str = ""
+    instructions: str
+    model_route: list[ModelRef] = Field(min_length=1)
+    step_routes: list[StepRoute] = Field(default_factory=list)
+    tools: list[str] = Field(default_factory=list)
+    max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1)
+    policy: str = "default"
+    budgets: Budgets = Field(default_factory=Budgets)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    # An explicit gate: hold the final answer for approval before the task completes.
+    approve_final_answer: bool = False
+    recovery: RecoverySettings = Field(default_factory=RecoverySettings)
+    # Which workflow runs this agent (the generic loop, or a purpose-built one).
+    workflow: str = "AgentWorkflow"
+
+    @field_validator("model_route", mode="before")
+    @classmethod
+    def _route_from_strings(cls, value: Any) -> Any:
+        if isinstance(value, list):
+            return [{"ref": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    def route_for_step(self, step: int) -> list[ModelRef]:
+        chosen = self.model_route
+        for step_route in sorted(self.step_routes, key=lambda r: r.from_step):
+            if step >= step_route.from_step:
+                chosen = step_route.route
+        return chosen
+
+
+class PinnedAgent(BaseModel):
+    """An agent definition frozen at task start, with everything the workflow consults."""
+
+    spec: AgentSpec
+    tools: list[ToolSpec]
+    policy: Policy
+    policy_hash: str
+    prices: dict[str, ModelPrice] = Field(default_factory=dict)
+
+    def tool(self, name: str) -> ToolSpec | None:
+        return next((tool for tool in self.tools if tool.name == name), None)

@@ -1,0 +1,131 @@
+"""Gates, pending approval requests and human decisions.
+
+Both ways a decision reaches a task (a signal from the Temporal UI, an update from the
+CLI or the inbox) go through ``refusal_reason`` and then the same apply step in the
+workflow, so the two paths can never disagree about what is allowed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from taskcraft.status import TaskStatus
+
+
+class TimeoutOutcome(StrEnum):
+    REJECT = "reject"  # the gate closes as rejected; the model hears why
+    ESCALATE = "escalate"  # notify a second audience and wait again, then reject
+    FAIL = "fail"  # the task ends FAILED
+
+
+class ApprovalSettings(BaseModel):
+    """Who may decide a gate and what happens when nobody does."""
+
+    approvers: list[str] = Field(default_factory=list)  # empty: any operator
+    timeout_s: float = Field(default=24 * 3600.0, gt=0)
+    on_timeout: TimeoutOutcome = TimeoutOutcome.REJECT
+    escalate_to: list[str] = Field(default_factory=list)
+    escalation_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+
+
+class GateKind(StrEnum):
+    TOOL_CALL = "tool_call"  # a tool call the tool or the policy holds for approval
+    CHECKPOINT = "checkpoint"  # an explicit gate the agent or workflow declares (a draft)
+    BUDGET = "budget"  # a budget ran out and the agent is configured to ask
+
+
+class ApprovalRequest(BaseModel):
+    gate_id: str
+    kind: GateKind
+    title: str
+    reason: str
+    step: int
+    approvers: list[str] = Field(default_factory=list)
+    asked_at: datetime
+    timeout_at: datetime
+    on_timeout: TimeoutOutcome = TimeoutOutcome.REJECT
+    escalate_to: list[str] = Field(default_factory=list)
+    escalated: bool = False
+    # What is proposed: a tool call, or a draft (text) for a checkpoint.
+    tool: str | None = None
+    call_id: str | None = None
+    arguments: dict[str, Any] | None = None
+    draft: str | None = None
+
+    def allowed_approvers(self) -> list[str]:
+        if not self.approvers:
+            return []
+        return [*self.approvers, *(self.escalate_to if self.escalated else [])]
+
+
+class DecisionKind(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    EDIT = "edit"
+
+
+class Decision(BaseModel):
+    """A human's answer to a gate: the single argument of the ``decide`` signal and update.
+
+    From the Temporal UI, send for example
+    ``{"kind": "approve", "approver": "alice", "comment": "looks right"}``.
+    """
+
+    kind: DecisionKind
+    approver: str = "operator"
+    gate_id: str | None = None  # None: whichever gate is pending
+    comment: str = ""
+    reason: str = ""  # required to reject; the model sees it
+    arguments: dict[str, Any] | None = None  # edit: replacement tool arguments
+    draft: str | None = None  # edit of a checkpoint: the replacement draft
+
+
+class DecisionRecord(BaseModel):
+    gate_id: str
+    kind: DecisionKind | None
+    approver: str
+    at: datetime
+    via: str  # "update", "signal" or "timeout"
+    applied: bool
+    comment: str = ""
+    reason: str = ""
+    arguments: dict[str, Any] | None = None
+    refusal: str | None = None
+
+
+def refusal_reason(
+    *,
+    status: TaskStatus,
+    pending: ApprovalRequest | None,
+    decided_gate_ids: set[str],
+    decision: Decision,
+) -> str | None:
+    """Why ``decision`` cannot be applied now, or None when it can."""
+    if status.is_terminal:
+        return f"task is already {status.value}; there is nothing to decide"
+    if decision.gate_id is not None and decision.gate_id in decided_gate_ids:
+        return f"gate {decision.gate_id} was already decided"
+    if pending is None:
+        return "task is not waiting for a decision"
+    if decision.gate_id is not None and decision.gate_id != pending.gate_id:
+        return f"gate {decision.gate_id} is not pending (the pending gate is {pending.gate_id})"
+    allowed = pending.allowed_approvers()
+    if allowed and decision.approver not in allowed:
+        return (
+            f"{decision.approver!r} may not decide gate {pending.gate_id} "
+            f"(allowed: {', '.join(allowed)})"
+        )
+    if decision.kind is DecisionKind.REJECT and not decision.reason.strip():
+        return "a rejection needs a reason (it is passed back to the agent)"
+    if decision.kind is DecisionKind.EDIT:
+        if pending.kind is GateKind.TOOL_CALL and decision.arguments is None:
+            return "an edit of a tool call needs the replacement arguments"
+        if pending.kind is GateKind.CHECKPOINT and not (decision.draft or "").strip():
+            return "an edit of a draft needs the replacement draft"
+        if pending.kind is GateKind.BUDGET:
+            return "a budget gate can only be approved or rejected"
+    return None

@@ -1,0 +1,74 @@
+"""Inputs and results of every activity: the only things that cross the workflow boundary.
+
+Kept small on purpose, because history stores every one of them: the conversation
+travels as a content-addressed reference plus the messages added since, never whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from taskcraft.agents import PinnedAgent
+from taskcraft.messages import Message, Usage
+from taskcraft.model_ref import ModelRef
+
+
+class ResolveAgentInput(BaseModel):
+    agent: str
+    model_route: list[str] | None = None
+    policy: str | None = None
+
+
+class ModelCallInput(BaseModel):
+    task_id: str
+    step: int
+    model: ModelRef
+    agent: str
+    # The pinned tool specs live in the store, addressed by hash: read, never re-sent.
+    tools_ref: str | None
+    conversation_ref: str | None  # None on the first turn
+    new_messages: list[Message]
+
+
+class ModelCallResult(BaseModel):
+    message: Message
+    usage: Usage = Field(default_factory=Usage)
+    model: str  # the reference that answered
+    offline: bool = False
+    conversation_ref: str  # the conversation including ``message``
+
+
+class ToolCallInput(BaseModel):
+    task_id: str
+    step: int
+    call_id: str
+    tool: str
+    arguments: dict[str, Any]
+    # The activity re-checks the call against this exact policy (defence in depth).
+    policy_ref: str
+    idempotency_key: str
+
+
+class ToolCallResult(BaseModel):
+    ok: bool
+    content: str  # what the model sees (already cut to the tool's limit)
+    full_chars: int  # length before cutting
+    error_type: str | None = None
+
+
+class PinAgentResult(BaseModel):
+    pinned: PinnedAgent
+    tools_ref: str | None  # the tool specs, stored for the model activity
+    policy_ref: str  # the policy, stored for the tool activity's re-check
+
+
+class NotifyInput(BaseModel):
+    task_id: str
+    agent: str
+    gate_id: str
+    title: str
+    summary: str
+    approvers: list[str] = Field(default_factory=list)
+    escalation: bool = False

@@ -1,0 +1,89 @@
+"""Taskcraft's exceptions, in one place.
+
+    TaskcraftError                  base of everything raised on purpose
+    ├── ConfigError                 bad or missing configuration (names the variable or key)
+    │   ├── InvalidModelRefError    a model reference that is not provider:model
+    │   └── PolicyFileError         a policy file that does not parse or validate
+    ├── UnknownAgentError           no agent registered under that name
+    ├── UnknownTaskError            no task with that id
+    ├── InvalidInputError           bad user input to the CLI or a decision
+    └── TemporalUnavailableError    the Temporal server cannot be reached
+
+Failures that cross the activity boundary are Temporal ``ApplicationError``s whose
+``type`` is one of the ``ErrorType`` names below, so the workflow can react to the kind
+of failure (fail over, retry, report) without importing adapter code.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskcraftError(Exception):
+    """Base class; its message is shown to users as-is, so make it a full sentence."""
+
+
+class ConfigError(TaskcraftError):
+    pass
+
+
+class InvalidModelRefError(ConfigError):
+    pass
+
+
+class PolicyFileError(ConfigError):
+    pass
+
+
+class UnknownAgentError(TaskcraftError):
+    pass
+
+
+class UnknownTaskError(TaskcraftError):
+    pass
+
+
+class InvalidInputError(TaskcraftError):
+    pass
+
+
+class TemporalUnavailableError(TaskcraftError):
+    pass
+
+
+class ErrorType(StrEnum):
+    """``ApplicationError.type`` values raised by activities."""
+
+    # Retryable: Temporal backs off and tries again (honouring Retry-After).
+    MODEL_RATE_LIMITED = "ModelRateLimited"
+    MODEL_UNAVAILABLE = "ModelUnavailable"
+    MODEL_TIMEOUT = "ModelTimeout"
+    MODEL_MALFORMED_RESPONSE = "ModelMalformedResponse"
+    # Non-retryable, provider-side: the route fails over to its next model.
+    MODEL_AUTH = "ModelAuthFailed"
+    MODEL_NOT_FOUND = "ModelNotFound"
+    MODEL_NOT_CONFIGURED = "ModelNotConfigured"
+    # Non-retryable, request-side: another provider would refuse it too.
+    MODEL_BAD_REQUEST = "ModelBadRequest"
+    MODEL_CONTEXT_LENGTH = "ModelContextLength"
+    # Tools.
+    TOOL_FAILED = "ToolFailed"
+    TOOL_POLICY_DENIED = "ToolPolicyDenied"
+    TOOL_UNKNOWN = "ToolUnknown"
+    # Set-up.
+    AGENT_UNKNOWN = "AgentUnknown"
+    CONFIG = "ConfigError"
+
+
+# Failures after which trying the next model in the route makes sense.
+FAILOVER_ERROR_TYPES = frozenset(
+    {
+        ErrorType.MODEL_RATE_LIMITED,
+        ErrorType.MODEL_UNAVAILABLE,
+        ErrorType.MODEL_TIMEOUT,
+        ErrorType.MODEL_MALFORMED_RESPONSE,
+        ErrorType.MODEL_AUTH,
+        ErrorType.MODEL_NOT_FOUND,
+        ErrorType.MODEL_NOT_CONFIGURED,
+    }
+)

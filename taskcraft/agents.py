@@ -62,7 +62,8 @@ class AgentSpec(BaseModel):
     name: str
     description: str = ""
     instructions: str
-    model_route: list[ModelRef] = Field(min_length=1)
+    # Empty: the worker's default route (its configured model, else the offline model).
+    model_route: list[ModelRef] = Field(default_factory=list)
     step_routes: list[StepRoute] = Field(default_factory=list)
     tools: list[str] = Field(default_factory=list)
     max_steps: int = Field(default=DEFAULT_MAX_STEPS, ge=1)

@@ -94,6 +94,7 @@ class DecisionRecord(BaseModel):
     comment: str = ""
     reason: str = ""
     arguments: dict[str, Any] | None = None
+    draft: str | None = None
     refusal: str | None = None
 
 

@@ -14,6 +14,13 @@ from taskcraft.agents import PinnedAgent
 from taskcraft.messages import Message, Usage
 from taskcraft.model_ref import ModelRef
 
+# Activity names are part of every task's history: never rename one without
+# ``workflow.patched``. They live here so workflow code never imports activity modules.
+PIN_ACTIVITY = "taskcraft.agent.pin"
+MODEL_ACTIVITY = "taskcraft.model.complete"
+TOOL_ACTIVITY = "taskcraft.tool.run"
+NOTIFY_ACTIVITY = "taskcraft.notify.gate"
+
 
 class ResolveAgentInput(BaseModel):
     agent: str
@@ -49,6 +56,8 @@ class ToolCallInput(BaseModel):
     # The activity re-checks the call against this exact policy (defence in depth).
     policy_ref: str
     idempotency_key: str
+    # Who approved the call at a gate, when the tool or the policy required approval.
+    approved_by: str | None = None
 
 
 class ToolCallResult(BaseModel):

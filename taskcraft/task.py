@@ -116,6 +116,8 @@ class TaskState(BaseModel):
     updated_at: datetime | None = None
     # Earlier runs of this task (continue-as-new), oldest first.
     previous_run_ids: list[str] = Field(default_factory=list)
+    # Gates asked so far; gate ids are g1, g2, … in order, across runs.
+    gate_seq: int = 0
     # Workflow-specific details (the incident report's draft, for instance).
     extra: dict[str, Any] = Field(default_factory=dict)
 
@@ -144,6 +146,8 @@ class CarriedTask(BaseModel):
     pinned: PinnedAgent
     conversation_ref: str | None
     pending_messages: list[Message] = Field(default_factory=list)
+    tools_ref: str | None = None
+    policy_ref: str = ""
 
 
 class TaskResult(BaseModel):

@@ -1,0 +1,99 @@
+"""Pinning an agent at task start: definition, tools and policy frozen into the task.
+
+This is the INITIALIZING step. Everything the workflow later consults comes from its
+result (recorded once in history), so a task keeps running under the definition and the
+policy it started with, whatever is edited or redeployed meanwhile.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from taskcraft.agents import AgentSpec, PinnedAgent
+from taskcraft.budgets import ModelPrice
+from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
+from taskcraft.errors import ErrorType, PolicyFileError, TaskcraftError
+from taskcraft.model_ref import ModelRef
+from taskcraft.policy.loader import load_policy, resolve_policy
+
+from activities.log_context import activity_log_context
+from activities.store import BlobStore
+from activities.tools.registry import ToolRegistry
+
+
+
+class AgentActivities:
+    def __init__(
+        self,
+        *,
+        agents: Mapping[str, AgentSpec],
+        registry: ToolRegistry,
+        blobs: BlobStore,
+        policy_dirs: Sequence[Path],
+        default_route: Sequence[ModelRef],
+        prices: Mapping[str, ModelPrice] | None = None,
+    ) -> None:
+        self._agents = agents
+        self._registry = registry
+        self._blobs = blobs
+        self._policy_dirs = list(policy_dirs)
+        self._default_route = list(default_route)
+        self._prices = dict(prices or {})
+
+    @activity.defn(name=PIN_ACTIVITY)
+    async def pin(self, inp: ResolveAgentInput) -> PinAgentResult:
+        with activity_log_context(agent=inp.agent) as log:
+            spec = self._agents.get(inp.agent)
+            if spec is None:
+                known = ", ".join(sorted(self._agents)) or "none"
+                raise _config_error(f"unknown agent {inp.agent!r} (known: {known})", ErrorType.AGENT_UNKNOWN)
+            try:
+                route = (
+                    [ModelRef(ref=ref) for ref in inp.model_route]
+                    if inp.model_route
+                    else spec.model_route or self._default_route
+                )
+                spec = spec.model_copy(
+                    update={"model_route": route, "policy": inp.policy or spec.policy}
+                )
+                tools = self._registry.specs(spec.tools)
+                policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
+            except KeyError as exc:
+                raise _config_error(f"agent {spec.name!r} names unknown tools: {exc.args[0]}") from exc
+            except (PolicyFileError, TaskcraftError, ValueError) as exc:
+                raise _config_error(str(exc)) from exc
+            policy_ref = await self._blobs.put(_canonical(policy.model_dump(mode="json")))
+            tools_ref = await self._blobs.put(_canonical([t.model_dump(mode="json") for t in tools]))
+            offline = [ref.ref for ref in spec.model_route if ref.is_offline]
+            log.info(
+                "agent.pinned",
+                route=[ref.ref for ref in spec.model_route],
+                policy=policy.name,
+                policy_hash=policy_ref,
+                offline_model=bool(offline),
+            )
+            return PinAgentResult(
+                pinned=PinnedAgent(
+                    spec=spec,
+                    tools=tools,
+                    policy=policy,
+                    policy_hash=policy_ref,
+                    prices={k: v for k, v in self._prices.items() if k in {r.ref for r in route}},
+                ),
+                tools_ref=tools_ref if tools else None,
+                policy_ref=policy_ref,
+            )
+
+
+def _canonical(value: object) -> bytes:
+    """The same canonical form as ``Policy.content_hash``, so the blob ref is the policy hash."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _config_error(message: str, kind: ErrorType = ErrorType.CONFIG) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)

@@ -1,0 +1,81 @@
+"""The model activity: one model turn, reading and extending the conversation by reference."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+import httpx
+from temporalio import activity
+
+from taskcraft.agents import ToolSpec
+from taskcraft.calls import MODEL_ACTIVITY, ModelCallInput, ModelCallResult
+
+from activities.heartbeat import with_heartbeats
+from activities.log_context import activity_log_context
+from activities.models.base import ModelAdapter
+from activities.models.offline import OfflineModel
+from activities.models.settings import ProviderSettings, build_adapter
+from activities.store import BlobStore, ConversationStore
+
+
+
+class ModelActivities:
+    def __init__(
+        self,
+        *,
+        conversations: ConversationStore,
+        http: httpx.AsyncClient,
+        env: Mapping[str, str],
+    ) -> None:
+        self._conversations = conversations
+        self._blobs: BlobStore = conversations.blobs
+        self._http = http
+        self._settings = ProviderSettings.from_env(env)
+        self._offline = OfflineModel()
+        self._tools_cache: dict[str, list[ToolSpec]] = {}
+
+    async def _tools(self, ref: str | None) -> list[ToolSpec]:
+        if ref is None:
+            return []
+        if ref not in self._tools_cache:
+            raw = json.loads(await self._blobs.get(ref))
+            self._tools_cache[ref] = [ToolSpec.model_validate(item) for item in raw]
+        return self._tools_cache[ref]
+
+    def _adapter(self, inp: ModelCallInput) -> ModelAdapter:
+        if inp.model.is_offline:
+            return self._offline
+        return build_adapter(
+            inp.model.provider, self._settings, self._http, inp.model.retry.max_retry_after_s
+        )
+
+    @activity.defn(name=MODEL_ACTIVITY)
+    async def complete(self, inp: ModelCallInput) -> ModelCallResult:
+        with activity_log_context(model=inp.model.ref, step=inp.step) as log:
+            history = await self._conversations.load(inp.conversation_ref)
+            messages = [*history, *inp.new_messages]
+            tools = await self._tools(inp.tools_ref)
+            adapter = self._adapter(inp)
+            if inp.model.is_offline:
+                log.info("model.offline", note="offline model answered; no provider was called")
+            completion = await with_heartbeats(
+                adapter.complete(inp.model.model, messages, tools)
+            )
+            ref = await self._conversations.append(
+                inp.conversation_ref, [*inp.new_messages, completion.message]
+            )
+            log.info(
+                "model.answered",
+                tool_calls=len(completion.message.tool_calls),
+                input_tokens=completion.usage.input_tokens,
+                output_tokens=completion.usage.output_tokens,
+                offline=inp.model.is_offline,
+            )
+            return ModelCallResult(
+                message=completion.message,
+                usage=completion.usage,
+                model=inp.model.ref,
+                offline=inp.model.is_offline,
+                conversation_ref=ref,
+            )

@@ -1,0 +1,118 @@
+"""The tool activity: re-check the policy, validate, run one tool, and cut the output.
+
+The re-check is defence in depth: the workflow already evaluated the same pinned policy,
+but a workflow bug or a stale worker must still not be able to run a forbidden call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+from pydantic import ValidationError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
+from taskcraft.errors import ErrorType
+from taskcraft.policy import Effect, Policy, evaluate_tool_call
+from taskcraft.redact import redact
+
+from activities.heartbeat import with_heartbeats
+from activities.log_context import activity_log_context
+from activities.store import BlobStore
+from activities.tools.base import ToolContext, ToolError
+from activities.tools.registry import ToolRegistry
+
+
+
+class ToolActivities:
+    def __init__(
+        self,
+        *,
+        registry: ToolRegistry,
+        blobs: BlobStore,
+        workspace: Path,
+        data_dir: Path,
+        http: httpx.AsyncClient,
+        env: Mapping[str, str],
+    ) -> None:
+        self._registry = registry
+        self._blobs = blobs
+        self._workspace = workspace
+        self._data_dir = data_dir
+        self._http = http
+        self._env = dict(env)
+        self._policies: dict[str, Policy] = {}
+
+    async def _policy(self, ref: str) -> Policy:
+        if ref not in self._policies:
+            self._policies[ref] = Policy.model_validate_json(await self._blobs.get(ref))
+        return self._policies[ref]
+
+    async def _recheck(self, inp: ToolCallInput) -> None:
+        policy = await self._policy(inp.policy_ref)
+        decision = evaluate_tool_call(policy, inp.tool, inp.arguments)
+        tool = self._registry.get(inp.tool)
+        needs_approval = decision.effect is Effect.REQUIRE_APPROVAL or (
+            tool is not None and tool.requires_approval
+        )
+        if decision.effect is Effect.DENY:
+            refusal = f"policy rule {decision.rule_id} denies this call: {decision.reason}"
+        elif needs_approval and not inp.approved_by:
+            refusal = f"this call needs approval (rule {decision.rule_id}) and none was given"
+        else:
+            return
+        raise ApplicationError(refusal, type=ErrorType.TOOL_POLICY_DENIED, non_retryable=True)
+
+    @activity.defn(name=TOOL_ACTIVITY)
+    async def run(self, inp: ToolCallInput) -> ToolCallResult:
+        with activity_log_context(tool=inp.tool, step=inp.step, call_id=inp.call_id) as log:
+            log.info("tool.start", arguments=redact(inp.arguments))
+            await self._recheck(inp)
+            tool = self._registry.get(inp.tool)
+            if tool is None:
+                raise ApplicationError(
+                    f"no tool named {inp.tool!r} on this worker",
+                    type=ErrorType.TOOL_UNKNOWN,
+                    non_retryable=True,
+                )
+            context = ToolContext(
+                task_id=inp.task_id,
+                step=inp.step,
+                call_id=inp.call_id,
+                idempotency_key=inp.idempotency_key,
+                workspace=self._workspace,
+                http=self._http,
+                data_dir=self._data_dir,
+                env=self._env,
+            )
+            try:
+                text = await with_heartbeats(tool.invoke(inp.arguments, context))
+            except ValidationError as exc:
+                return self._failed(f"invalid arguments: {_short(exc)}", tool.max_observation_chars)
+            except ToolError as exc:
+                log.info("tool.refused", error=str(exc))
+                return self._failed(str(exc), tool.max_observation_chars)
+            log.info("tool.done", chars=len(text))
+            return ToolCallResult(
+                ok=True, content=_cut(text, tool.max_observation_chars), full_chars=len(text)
+            )
+
+    @staticmethod
+    def _failed(message: str, limit: int) -> ToolCallResult:
+        return ToolCallResult(ok=False, content=_cut(message, limit), full_chars=len(message))
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']}"
+        for err in exc.errors()[:5]
+    )
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… [output truncated: {len(text) - limit} more characters]"

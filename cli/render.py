@@ -1,0 +1,102 @@
+"""How tasks read in a terminal: status, the step timeline, the audit trail, pending gates."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+from taskcraft.task import TaskState
+
+
+def _time(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+
+
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines()) if text else prefix + "(empty)"
+
+
+def render_status(state: TaskState, ui_url: str) -> str:
+    lines = [
+        f"Task      {state.task_id}",
+        f"Agent     {state.agent}",
+        f"Goal      {state.goal}",
+        f"Status    {state.status.value}" + (f" — {state.status_detail}" if state.status_detail else ""),
+        f"Step      {state.step}",
+        f"Models    {', '.join(state.models_used) or '-'}"
+        + ("  (offline model: deterministic, no provider)" if state.offline_model else ""),
+        f"Policy    {state.policy_name or '-'} ({state.policy_hash[:12] or '-'})",
+        f"Usage     {state.usage.tokens.total_tokens} tokens, {state.usage.tool_calls} tool calls, "
+        f"${state.usage.cost_usd:.4f}",
+        f"Updated   {_time(state.updated_at)}",
+        f"UI        {ui_url}",
+    ]
+    if state.pending is not None:
+        pending = state.pending
+        lines.append(f"Waiting   gate {pending.gate_id}: {pending.title} ({pending.reason})")
+        if pending.tool is not None:
+            lines.append(f"Proposed  {pending.tool} {json.dumps(pending.arguments, sort_keys=True)}")
+        if pending.draft is not None:
+            lines.append("Draft\n" + _indent(pending.draft))
+        lines.append(
+            f"Decide    taskcraft approve {state.task_id} --gate {pending.gate_id} --as NAME   |   "
+            f'taskcraft reject {state.task_id} --gate {pending.gate_id} --reason "..."'
+        )
+    if state.recovery is not None:
+        lines.append(
+            f"Recovery  attempt {state.recovery.attempt}; next try {_time(state.recovery.next_try_at)}; "
+            f"cause: {state.recovery.cause}"
+        )
+    if state.result is not None:
+        lines.append("Result\n" + _indent(state.result))
+    if state.error is not None:
+        lines.append(f"Error     {state.error}")
+    return "\n".join(lines)
+
+
+def render_history(states: Sequence[TaskState]) -> str:
+    """One continuous timeline across every run of the task (continue-as-new included)."""
+    last = states[-1]
+    out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}", ""]
+    for state in states:
+        for step in state.steps:
+            model = step.model + (" (offline)" if step.offline else "")
+            out.append(f"Step {step.step} · {model} · {step.usage.total_tokens} tokens")
+            for failure in step.failovers:
+                out.append(f"  ! failed over: {failure}")
+            if step.text:
+                out.append("  thought: " + step.text.replace("\n", "\n           "))
+            for call in step.tool_calls:
+                out.append(f"  action:  {call.name} {call.arguments}")
+                outcome = call.outcome.value if call.outcome else "pending"
+                note = f" (edited by {call.edited_by})" if call.edited_by else ""
+                observation = call.observation.replace("\n", "\n           ")
+                out.append(f"  observe: [{outcome}]{note} {observation}")
+    for decision in last.decisions:
+        verdict = decision.kind.value if decision.kind else "timeout"
+        state_word = "applied" if decision.applied else f"refused: {decision.refusal}"
+        out.append(
+            f"Decision {decision.gate_id}: {verdict} by {decision.approver} via {decision.via} "
+            f"at {_time(decision.at)} ({state_word})"
+            + (f" — {decision.reason}" if decision.reason else "")
+        )
+    if last.result is not None:
+        out += ["", "Result:", _indent(last.result)]
+    if last.error is not None:
+        out += ["", f"Error: {last.error}"]
+    return "\n".join(out)
+
+
+def render_audit(states: Sequence[TaskState]) -> str:
+    rows = [record for state in states for record in state.audit]
+    if not rows:
+        return "No policy decisions recorded."
+    lines = [f"Policy {states[-1].policy_name} · hash {states[-1].policy_hash}"]
+    for record in rows:
+        lines.append(
+            f"step {record.step} {record.tool} → {record.effect.value} (rule {record.rule_id})"
+            + (f": {record.reason}" if record.reason else "")
+            + f"\n    args {json.dumps(record.arguments, sort_keys=True)}"
+        )
+    return "\n".join(lines)

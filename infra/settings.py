@@ -1,0 +1,87 @@
+"""Process settings for the worker and the CLI, read once from the environment.
+
+Nothing reads ``os.environ`` at import time: ``Settings.from_env`` is called by
+``worker.py`` and ``starter.py`` (and by tests with an environment of their own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from taskcraft.errors import ConfigError
+from taskcraft.model_ref import ModelRef
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TASK_QUEUE = "taskcraft"
+OFFLINE_DEFAULT_MODEL = "offline:analyst"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, not {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    task_queue: str = DEFAULT_TASK_QUEUE
+    data_dir: Path = PROJECT_ROOT / ".taskcraft"
+    workspace: Path = PROJECT_ROOT / "sample_data" / "workspace"
+    policy_dirs: tuple[Path, ...] = ()
+    # The route agents use when they name none; offline when nothing is configured.
+    default_route: tuple[str, ...] = (OFFLINE_DEFAULT_MODEL,)
+    default_route_is_fallback: bool = True
+    ui_url: str = "http://localhost:8233"
+    max_concurrent_activities: int = 500
+    max_concurrent_workflow_tasks: int = 200
+    max_cached_workflows: int = 1000
+    payload_store_threshold: int = 256 * 1024
+    metrics_port: int = 0  # 0: no metrics endpoint
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "store"
+
+    def model_route(self) -> list[ModelRef]:
+        return [ModelRef(ref=ref) for ref in self.default_route]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        data_dir = Path(env.get("TASKCRAFT_DATA_DIR") or PROJECT_ROOT / ".taskcraft")
+        route_raw = env.get("TASKCRAFT_MODEL", "").strip()
+        route = tuple(part.strip() for part in route_raw.split(",") if part.strip())
+        try:
+            for ref in route:
+                ModelRef(ref=ref)
+        except ValueError as exc:
+            raise ConfigError(f"TASKCRAFT_MODEL: {exc}") from None
+        policy_dirs = tuple(
+            Path(part) for part in env.get("TASKCRAFT_POLICY_DIRS", "").split(":") if part
+        )
+        return cls(
+            task_queue=env.get("TASKCRAFT_TASK_QUEUE") or DEFAULT_TASK_QUEUE,
+            data_dir=data_dir,
+            workspace=Path(
+                env.get("TASKCRAFT_WORKSPACE") or PROJECT_ROOT / "sample_data" / "workspace"
+            ),
+            policy_dirs=policy_dirs,
+            default_route=route or (OFFLINE_DEFAULT_MODEL,),
+            default_route_is_fallback=not route,
+            ui_url=(env.get("TASKCRAFT_UI_URL") or "http://localhost:8233").rstrip("/"),
+            max_concurrent_activities=_int(env, "TASKCRAFT_MAX_CONCURRENT_ACTIVITIES", 500),
+            max_concurrent_workflow_tasks=_int(env, "TASKCRAFT_MAX_CONCURRENT_WORKFLOW_TASKS", 200),
+            max_cached_workflows=_int(env, "TASKCRAFT_MAX_CACHED_WORKFLOWS", 1000),
+            payload_store_threshold=_int(env, "TASKCRAFT_PAYLOAD_STORE_THRESHOLD", 256 * 1024),
+            metrics_port=_int(env, "TASKCRAFT_METRICS_PORT", 0),
+            env=dict(env),
+        )

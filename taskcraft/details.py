@@ -1,0 +1,49 @@
+"""The task's "current details" in the Temporal UI: what it is doing, or what it waits for.
+
+Written for the operator looking at one workflow: when a human is needed it says
+exactly how to answer, from the CLI or from the UI's Send Signal dialog.
+"""
+
+from __future__ import annotations
+
+import json
+
+from taskcraft.status import TaskStatus
+from taskcraft.task import TaskState
+
+
+def render_details(state: TaskState) -> str:
+    lines = [f"**{state.status.value}** · agent `{state.agent}` · step {state.step}"]
+    if state.offline_model:
+        lines.append("Model: offline (deterministic, no provider called)")
+    if state.status_detail:
+        lines.append(state.status_detail)
+    pending = state.pending
+    if state.status is TaskStatus.AWAITING_APPROVAL and pending is not None:
+        if pending.tool is not None:
+            args = json.dumps(pending.arguments, sort_keys=True)[:500]
+            lines.append(f"Proposed: `{pending.tool}` with `{args}`")
+        if pending.draft is not None:
+            lines.append("Draft:\n\n" + pending.draft[:1500])
+        who = ", ".join(pending.allowed_approvers()) or "any operator"
+        lines += [
+            f"Why: {pending.reason}",
+            f"Who may decide: {who} · times out {pending.timeout_at.isoformat()} "
+            f"(then: {pending.on_timeout.value})",
+            f"Approve: `taskcraft approve {state.task_id} --gate {pending.gate_id} --as NAME`",
+            f'Reject: `taskcraft reject {state.task_id} --gate {pending.gate_id} --reason "..."`',
+            'Or send signal `decide` with `{"kind": "approve", "approver": "NAME", '
+            f'"gate_id": "{pending.gate_id}"}}`',
+        ]
+    if state.status is TaskStatus.RECOVERING and state.recovery is not None:
+        lines.append(
+            f"All models failed: {state.recovery.cause}. Next try at "
+            f"{state.recovery.next_try_at.isoformat()}; gives up at "
+            f"{state.recovery.gives_up_at.isoformat()}. `taskcraft resume {state.task_id}` "
+            "tries now."
+        )
+    if state.status is TaskStatus.PAUSED:
+        lines.append(f"Resume: `taskcraft resume {state.task_id}` or send signal `resume` with `{{}}`")
+    if state.error:
+        lines.append(f"Error: {state.error}")
+    return "\n\n".join(lines)

@@ -1,0 +1,149 @@
+"""Workflow tests run real workflows on a real Temporal dev server started here.
+
+One dev server for the session (tuned like production dev), one loopback model provider
+for the session; every test gets its own task queue, data folder and workspace, and
+scripts the provider under its own model names, so tests never see each other's work.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import TypedSearchAttributes
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.tools import Tool
+from infra.connection import data_converter
+from infra.settings import Settings
+from infra.worker_factory import build_worker
+from taskcraft.agents import AgentSpec
+from taskcraft.status import TaskStatus
+from taskcraft.task import TaskInput, TaskResult, TaskState
+from tests.support.fake_providers import FakeProviders
+from tests.support.temporal import start_dev_server
+from workflows.search_attributes import AGENT, STATUS
+
+
+@pytest.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await start_dev_server()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def providers() -> Iterator[FakeProviders]:
+    with FakeProviders() as fake:
+        yield fake
+
+
+@dataclass
+class Harness:
+    """A test's own corner of the shared server: queue, folders, settings, client."""
+
+    client: Client
+    settings: Settings
+    providers: FakeProviders
+    workspace: Path
+
+    def model(self, name: str = "model") -> str:
+        """A model name unique to this test, so its script cannot leak into another test."""
+        return f"{name}-{uuid.uuid4().hex[:8]}"
+
+    @asynccontextmanager
+    async def worker(
+        self,
+        agents: Sequence[AgentSpec],
+        *,
+        tools: Sequence[Tool[Any]] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> AsyncIterator[Worker]:
+        settings = self.settings
+        if env:
+            settings = replace(settings, env={**settings.env, **env})
+        async with AsyncExitStack() as stack:
+            http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
+            worker = build_worker(self.client, settings, http, agents=agents, tools=tools)
+            await stack.enter_async_context(worker)
+            yield worker
+
+    async def start(
+        self,
+        agent: AgentSpec,
+        goal: str = "do the thing",
+        *,
+        task_id: str | None = None,
+        inputs: dict[str, str] | None = None,
+    ) -> WorkflowHandle[Any, TaskResult]:
+        return await self.client.start_workflow(
+            agent.workflow,
+            TaskInput(agent=agent.name, goal=goal, inputs=inputs or {}),
+            id=task_id or f"test-{uuid.uuid4().hex[:10]}",
+            task_queue=self.settings.task_queue,
+            result_type=TaskResult,
+            search_attributes=TypedSearchAttributes(
+                [AGENT.value_set(agent.name), STATUS.value_set(TaskStatus.PENDING.value)]
+            ),
+        )
+
+    async def state(self, handle: WorkflowHandle[Any, Any]) -> TaskState:
+        return await handle.query("state", result_type=TaskState)
+
+    async def wait_for(
+        self,
+        handle: WorkflowHandle[Any, Any],
+        predicate: Callable[[TaskState], bool],
+        timeout: float = 30.0,
+    ) -> TaskState:
+        """Poll the state query until ``predicate`` holds (no fixed sleeps in tests)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                state = await self.state(handle)
+                if predicate(state):
+                    return state
+            except Exception:  # the first workflow task may not have run yet
+                state = None
+            if loop.time() > deadline:
+                raise AssertionError(f"condition not met within {timeout}s; last state: {state}")
+            await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+async def harness(
+    dev_env: WorkflowEnvironment, providers: FakeProviders, tmp_path: Path
+) -> Harness:
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    env = {
+        "OPENAI_BASE_URL": providers.openai_base_url,
+        "OPENAI_API_KEY": "test-key",
+        "ANTHROPIC_BASE_URL": providers.anthropic_base_url,
+        "ANTHROPIC_API_KEY": "test-key",
+    }
+    settings = Settings(
+        task_queue=f"tq-{uuid.uuid4().hex[:10]}",
+        data_dir=tmp_path / "data",
+        workspace=workspace,
+        env=env,
+    )
+    client = await Client.connect(
+        dev_env.client.service_client.config.target_host,
+        namespace=dev_env.client.namespace,
+        data_converter=data_converter(settings),
+    )
+    return Harness(client=client, settings=settings, providers=providers, workspace=workspace)

@@ -14,17 +14,15 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.log_context import activity_log_context
+from activities.store import BlobStore
+from activities.tools.registry import ToolRegistry
 from taskcraft.agents import AgentSpec, PinnedAgent
 from taskcraft.budgets import ModelPrice
 from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
 from taskcraft.errors import ErrorType, PolicyFileError, TaskcraftError
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy.loader import load_policy, resolve_policy
-
-from activities.log_context import activity_log_context
-from activities.store import BlobStore
-from activities.tools.registry import ToolRegistry
-
 
 
 class AgentActivities:
@@ -51,7 +49,9 @@ class AgentActivities:
             spec = self._agents.get(inp.agent)
             if spec is None:
                 known = ", ".join(sorted(self._agents)) or "none"
-                raise _config_error(f"unknown agent {inp.agent!r} (known: {known})", ErrorType.AGENT_UNKNOWN)
+                raise _config_error(
+                    f"unknown agent {inp.agent!r} (known: {known})", ErrorType.AGENT_UNKNOWN
+                )
             try:
                 route = (
                     [ModelRef(ref=ref) for ref in inp.model_route]
@@ -64,11 +64,15 @@ class AgentActivities:
                 tools = self._registry.specs(spec.tools)
                 policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
             except KeyError as exc:
-                raise _config_error(f"agent {spec.name!r} names unknown tools: {exc.args[0]}") from exc
+                raise _config_error(
+                    f"agent {spec.name!r} names unknown tools: {exc.args[0]}"
+                ) from exc
             except (PolicyFileError, TaskcraftError, ValueError) as exc:
                 raise _config_error(str(exc)) from exc
             policy_ref = await self._blobs.put(_canonical(policy.model_dump(mode="json")))
-            tools_ref = await self._blobs.put(_canonical([t.model_dump(mode="json") for t in tools]))
+            tools_ref = await self._blobs.put(
+                _canonical([t.model_dump(mode="json") for t in tools])
+            )
             offline = [ref.ref for ref in spec.model_route if ref.is_offline]
             log.info(
                 "agent.pinned",

@@ -8,16 +8,14 @@ from collections.abc import Mapping
 import httpx
 from temporalio import activity
 
-from taskcraft.agents import ToolSpec
-from taskcraft.calls import MODEL_ACTIVITY, ModelCallInput, ModelCallResult
-
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.models.base import ModelAdapter
 from activities.models.offline import OfflineModel
 from activities.models.settings import ProviderSettings, build_adapter
 from activities.store import BlobStore, ConversationStore
-
+from taskcraft.agents import ToolSpec
+from taskcraft.calls import MODEL_ACTIVITY, ModelCallInput, ModelCallResult
 
 
 class ModelActivities:
@@ -59,9 +57,7 @@ class ModelActivities:
             adapter = self._adapter(inp)
             if inp.model.is_offline:
                 log.info("model.offline", note="offline model answered; no provider was called")
-            completion = await with_heartbeats(
-                adapter.complete(inp.model.model, messages, tools)
-            )
+            completion = await with_heartbeats(adapter.complete(inp.model.model, messages, tools))
             ref = await self._conversations.append(
                 inp.conversation_ref, [*inp.new_messages, completion.message]
             )

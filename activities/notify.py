@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+
 import httpx
 from temporalio import activity
 
+from activities.log_context import activity_log_context
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.links import task_ui_url
-
-from activities.log_context import activity_log_context
-
 
 
 @dataclass(frozen=True)

@@ -14,17 +14,15 @@ from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
-from taskcraft.errors import ErrorType
-from taskcraft.policy import Effect, Policy, evaluate_tool_call
-from taskcraft.redact import redact
-
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.store import BlobStore
 from activities.tools.base import ToolContext, ToolError
 from activities.tools.registry import ToolRegistry
-
+from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
+from taskcraft.errors import ErrorType
+from taskcraft.policy import Effect, Policy, evaluate_tool_call
+from taskcraft.redact import redact
 
 
 class ToolActivities:

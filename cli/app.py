@@ -12,11 +12,10 @@ from typing import Any
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from taskcraft.errors import TaskcraftError
-
 from cli import tasks
 from infra.connection import connect
 from infra.settings import Settings
+from taskcraft.errors import TaskcraftError
 
 EXAMPLES = """examples:
   taskcraft start workspace-analyst --goal "Summarise the workspace" --wait
@@ -50,18 +49,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    start = sub.add_parser("start", help="start a task", epilog=EXAMPLES,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    start = sub.add_parser(
+        "start",
+        help="start a task",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     start.add_argument("agent", help="the agent's name, e.g. workspace-analyst")
     start.add_argument("--goal", required=True, help="what the agent should achieve")
-    start.add_argument("--input", action="append", metavar="KEY=VALUE", help="a task input (repeatable)")
+    start.add_argument(
+        "--input", action="append", metavar="KEY=VALUE", help="a task input (repeatable)"
+    )
     start.add_argument("--id", help="the task id (default: AGENT-<random>)")
     start.add_argument("--model", help="override the agent's model route: REF[,REF...]")
     start.add_argument("--policy", help="override the agent's policy by name")
     start.add_argument("--wait", action="store_true", help="wait for the task to finish")
 
-    for name, help_text in [("status", "show a task's status"), ("history", "show the thought/action/observation timeline"),
-                            ("audit", "show every policy decision")]:
+    for name, help_text in [
+        ("status", "show a task's status"),
+        ("history", "show the thought/action/observation timeline"),
+        ("audit", "show every policy decision"),
+    ]:
         command = sub.add_parser(name, help=help_text)
         _task_id(command)
         command.add_argument("--json", action="store_true", help="machine-readable output")
@@ -78,13 +86,20 @@ def build_parser() -> argparse.ArgumentParser:
     cancel = sub.add_parser("cancel", help="cancel a task (it ends CANCELLED, record intact)")
     _task_id(cancel)
 
-    for name, help_text in [("approve", "approve the pending gate"), ("reject", "reject the pending gate"),
-                            ("edit", "approve with changed arguments or a changed draft")]:
+    for name, help_text in [
+        ("approve", "approve the pending gate"),
+        ("reject", "reject the pending gate"),
+        ("edit", "approve with changed arguments or a changed draft"),
+    ]:
         command = sub.add_parser(name, help=help_text)
         _task_id(command)
         command.add_argument("--gate", help="the gate id (default: whichever is pending)")
-        command.add_argument("--as", dest="approver", default=os.environ.get("USER", "operator"),
-                             help="who decides (default: $USER)")
+        command.add_argument(
+            "--as",
+            dest="approver",
+            default=os.environ.get("USER", "operator"),
+            help="who decides (default: $USER)",
+        )
         command.add_argument("--comment", default="")
         if name == "reject":
             command.add_argument("--reason", required=True, help="why; the agent is told")
@@ -92,7 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--args", help="replacement tool arguments as a JSON object")
             command.add_argument("--draft", help="replacement draft text")
 
-    for name, help_text in [("pause", "pause after the current step"), ("resume", "resume, or retry a RECOVERING task now")]:
+    for name, help_text in [
+        ("pause", "pause after the current step"),
+        ("resume", "resume, or retry a RECOVERING task now"),
+    ]:
         command = sub.add_parser(name, help=help_text)
         _task_id(command)
         command.add_argument("--by", default=os.environ.get("USER", "operator"))

@@ -13,18 +13,16 @@ import os
 import subprocess
 import sys
 from contextlib import ExitStack
-from pathlib import Path
-
-from taskcraft.approvals import Decision, DecisionKind
-from taskcraft.catalog import find_agent
-from taskcraft.links import task_ui_url
-from taskcraft.status import TaskStatus
-from taskcraft.task import TaskInput, TaskResult, TaskState
 
 from cli.render import render_history
 from infra.connection import connect
 from infra.devserver import port_open, start_dev_server, stop_process
 from infra.settings import PROJECT_ROOT, Settings
+from taskcraft.approvals import Decision, DecisionKind
+from taskcraft.catalog import find_agent
+from taskcraft.links import task_ui_url
+from taskcraft.status import TaskStatus
+from taskcraft.task import TaskInput, TaskResult, TaskState
 
 DEMO_AGENT = "workspace-analyst"
 DEMO_GOAL = "Summarise the files in the workspace and save the summary to a report file."
@@ -83,7 +81,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         if sys.stdin.isatty():
             input("The Temporal UI stays up until you press Enter … ")
         return code
-    return 0
 
 
 def stack_wait() -> None:
@@ -112,19 +109,33 @@ async def _demo(settings: Settings, approve_as: str | None) -> int:
         for step in state.steps[seen_steps:]:
             if step.finished_at is None:
                 break
-            calls = ", ".join(f"{c.name} → {c.outcome.value if c.outcome else '…'}" for c in step.tool_calls)
+            calls = ", ".join(
+                f"{c.name} → {c.outcome.value if c.outcome else '…'}" for c in step.tool_calls
+            )
             _say(f"  step {step.step} [{step.model}] {calls or 'final answer'}")
             seen_steps += 1
-        if state.status is TaskStatus.AWAITING_APPROVAL and state.pending and announced_gate != state.pending.gate_id:
+        if (
+            state.status is TaskStatus.AWAITING_APPROVAL
+            and state.pending
+            and announced_gate != state.pending.gate_id
+        ):
             pending = state.pending
             announced_gate = pending.gate_id
-            _say(f"\n  ⏸  Waiting for approval (gate {pending.gate_id}): {pending.title} — {pending.reason}")
-            _say(f"     approve: taskcraft approve {task_id} --gate {pending.gate_id} --as YOUR_NAME")
-            _say(f'     reject:  taskcraft reject {task_id} --gate {pending.gate_id} --reason "..."')
+            _say(
+                f"\n  ⏸  Waiting for approval (gate {pending.gate_id}): {pending.title} — {pending.reason}"
+            )
+            _say(
+                f"     approve: taskcraft approve {task_id} --gate {pending.gate_id} --as YOUR_NAME"
+            )
+            _say(
+                f'     reject:  taskcraft reject {task_id} --gate {pending.gate_id} --reason "..."'
+            )
             if approve_as:
                 await handle.execute_update(
                     "decide_and_confirm",
-                    Decision(kind=DecisionKind.APPROVE, approver=approve_as, gate_id=pending.gate_id),
+                    Decision(
+                        kind=DecisionKind.APPROVE, approver=approve_as, gate_id=pending.gate_id
+                    ),
                 )
                 _say(f"     approved as {approve_as} (--approve-as)\n")
             else:
@@ -137,4 +148,4 @@ async def _demo(settings: Settings, approve_as: str | None) -> int:
     return 0 if state.status is TaskStatus.COMPLETED else 1
 
 
-__all__ = ["run", "Path"]
+__all__ = ["Path", "run"]

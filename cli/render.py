@@ -22,7 +22,8 @@ def render_status(state: TaskState, ui_url: str) -> str:
         f"Task      {state.task_id}",
         f"Agent     {state.agent}",
         f"Goal      {state.goal}",
-        f"Status    {state.status.value}" + (f" — {state.status_detail}" if state.status_detail else ""),
+        f"Status    {state.status.value}"
+        + (f" — {state.status_detail}" if state.status_detail else ""),
         f"Step      {state.step}",
         f"Models    {', '.join(state.models_used) or '-'}"
         + ("  (offline model: deterministic, no provider)" if state.offline_model else ""),
@@ -36,7 +37,9 @@ def render_status(state: TaskState, ui_url: str) -> str:
         pending = state.pending
         lines.append(f"Waiting   gate {pending.gate_id}: {pending.title} ({pending.reason})")
         if pending.tool is not None:
-            lines.append(f"Proposed  {pending.tool} {json.dumps(pending.arguments, sort_keys=True)}")
+            lines.append(
+                f"Proposed  {pending.tool} {json.dumps(pending.arguments, sort_keys=True)}"
+            )
         if pending.draft is not None:
             lines.append("Draft\n" + _indent(pending.draft))
         lines.append(

@@ -14,9 +14,11 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.render import render_audit, render_history, render_status
+from infra.settings import Settings
 from taskcraft.agents import AgentSpec
 from taskcraft.approvals import Decision, DecisionKind
 from taskcraft.catalog import find_agent
@@ -25,9 +27,6 @@ from taskcraft.errors import InvalidInputError, UnknownTaskError
 from taskcraft.links import task_ui_url
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
-
-from cli.render import render_audit, render_history, render_status
-from infra.settings import Settings
 from workflows.search_attributes import AGENT, STATUS
 
 TASK_WORKFLOW_TYPES = ("AgentWorkflow", "IncidentReportWorkflow")
@@ -50,7 +49,8 @@ def _emit(data: Any, as_json: bool, text: str) -> None:
 async def fetch_state(client: Client, task_id: str, run_id: str | None = None) -> TaskState:
     handle = client.get_workflow_handle(task_id, run_id=run_id)
     try:
-        return await handle.query("state", result_type=TaskState)
+        state: TaskState = await handle.query("state", result_type=TaskState)
+        return state
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownTaskError(f"no task with id {task_id!r}") from None
@@ -70,12 +70,17 @@ async def start(client: Client, settings: Settings, args: Namespace) -> int:
     routes = [part.strip() for part in (args.model or "").split(",") if part.strip()] or None
     handle: WorkflowHandle[Any, TaskResult] = await client.start_workflow(
         spec.workflow,
-        TaskInput(agent=spec.name, goal=args.goal, inputs=inputs, model_route=routes, policy=args.policy),
+        TaskInput(
+            agent=spec.name, goal=args.goal, inputs=inputs, model_route=routes, policy=args.policy
+        ),
         id=task_id,
         task_queue=settings.task_queue,
         result_type=TaskResult,
         search_attributes=TypedSearchAttributes(
-            [AGENT.value_set(spec.name), STATUS.value_set(TaskStatus.PENDING.value)]
+            [
+                SearchAttributePair(AGENT, spec.name),
+                SearchAttributePair(STATUS, TaskStatus.PENDING.value),
+            ]
         ),
         static_summary=f"{spec.name}: {args.goal[:120]}",
         static_details=f"Agent `{spec.name}` — {spec.description}\n\nGoal: {args.goal}",
@@ -106,8 +111,12 @@ async def status(client: Client, settings: Settings, args: Namespace) -> int:
 async def history(client: Client, settings: Settings, args: Namespace) -> int:
     states = await fetch_all_runs(client, args.task_id)
     steps = [step.model_dump(mode="json") for state in states for step in state.steps]
-    data = {"task_id": args.task_id, "status": states[-1].status, "steps": steps,
-            "decisions": [d.model_dump(mode="json") for d in states[-1].decisions]}
+    data = {
+        "task_id": args.task_id,
+        "status": states[-1].status,
+        "steps": steps,
+        "decisions": [d.model_dump(mode="json") for d in states[-1].decisions],
+    }
     _emit(data, args.json, render_history(states))
     return 0
 
@@ -115,8 +124,12 @@ async def history(client: Client, settings: Settings, args: Namespace) -> int:
 async def audit(client: Client, settings: Settings, args: Namespace) -> int:
     states = await fetch_all_runs(client, args.task_id)
     records = [record.model_dump(mode="json") for state in states for record in state.audit]
-    data = {"task_id": args.task_id, "policy": states[-1].policy_name,
-            "policy_hash": states[-1].policy_hash, "decisions": records}
+    data = {
+        "task_id": args.task_id,
+        "policy": states[-1].policy_name,
+        "policy_hash": states[-1].policy_hash,
+        "decisions": records,
+    }
     _emit(data, args.json, render_audit(states))
     return 0
 
@@ -128,7 +141,9 @@ def _list_query(status_filter: str | None, agent: str | None) -> str:
             clauses.append(f"TaskcraftStatus = '{TaskStatus(status_filter.upper()).value}'")
         except ValueError:
             names = ", ".join(s.value for s in TaskStatus)
-            raise InvalidInputError(f"unknown status {status_filter!r}; use one of {names}") from None
+            raise InvalidInputError(
+                f"unknown status {status_filter!r}; use one of {names}"
+            ) from None
     if agent:
         if "'" in agent:
             raise InvalidInputError("an agent name cannot contain quotes")
@@ -138,16 +153,22 @@ def _list_query(status_filter: str | None, agent: str | None) -> str:
 
 async def list_tasks(client: Client, settings: Settings, args: Namespace) -> int:
     rows = []
-    async for execution in client.list_workflows(_list_query(args.status, args.agent), limit=args.limit):
+    async for execution in client.list_workflows(
+        _list_query(args.status, args.agent), limit=args.limit
+    ):
         attributes = execution.typed_search_attributes
-        rows.append({
-            "task_id": execution.id,
-            "status": attributes.get(STATUS) or "-",
-            "agent": attributes.get(AGENT) or "-",
-            "started": execution.start_time.isoformat(),
-            "temporal_status": execution.status.name if execution.status else "-",
-        })
-    text = "\n".join(f"{r['task_id']:<40} {r['status']:<18} {r['agent']:<20} {r['started'][:19]}" for r in rows)
+        rows.append(
+            {
+                "task_id": execution.id,
+                "status": attributes.get(STATUS) or "-",
+                "agent": attributes.get(AGENT) or "-",
+                "started": execution.start_time.isoformat(),
+                "temporal_status": execution.status.name if execution.status else "-",
+            }
+        )
+    text = "\n".join(
+        f"{r['task_id']:<40} {r['status']:<18} {r['agent']:<20} {r['started'][:19]}" for r in rows
+    )
     _emit(rows, args.json, text or "No tasks match.")
     return 0
 
@@ -166,11 +187,22 @@ async def pending(client: Client, settings: Settings, args: Namespace) -> int:
     rows = []
     lines = []
     for state in waiting:
-        what = f"gate {state.pending.gate_id}: {state.pending.title}" if state.pending else f"paused by {state.paused_by}"
+        what = (
+            f"gate {state.pending.gate_id}: {state.pending.title}"
+            if state.pending
+            else f"paused by {state.paused_by}"
+        )
         who = ", ".join(state.pending.allowed_approvers()) if state.pending else "-"
-        rows.append({"task_id": state.task_id, "agent": state.agent, "status": state.status,
-                     "waiting_for": what, "approvers": who or "any",
-                     "since": (state.pending.asked_at if state.pending else state.updated_at)})
+        rows.append(
+            {
+                "task_id": state.task_id,
+                "agent": state.agent,
+                "status": state.status,
+                "waiting_for": what,
+                "approvers": who or "any",
+                "since": (state.pending.asked_at if state.pending else state.updated_at),
+            }
+        )
         lines.append(f"{state.task_id:<36} {state.status.value:<18} {what} (who: {who or 'any'})")
     _emit(rows, args.json, "\n".join(lines) or "Nothing is waiting for a human.")
     return 0
@@ -188,7 +220,8 @@ async def cancel(client: Client, settings: Settings, args: Namespace) -> int:
 async def _update(client: Client, task_id: str, name: str, arg: Any) -> UpdateOutcome:
     handle = client.get_workflow_handle(task_id)
     try:
-        return await handle.execute_update(name, arg, result_type=UpdateOutcome)
+        outcome: UpdateOutcome = await handle.execute_update(name, arg, result_type=UpdateOutcome)
+        return outcome
     except WorkflowUpdateFailedError as error:
         cause = error.cause
         raise InvalidInputError(f"refused: {getattr(cause, 'message', None) or cause}") from None
@@ -204,7 +237,9 @@ async def decide(client: Client, settings: Settings, args: Namespace) -> int:
     arguments = None
     if kind is DecisionKind.EDIT:
         if args.args is None and args.draft is None:
-            raise InvalidInputError("edit needs --args JSON (a tool call) or --draft TEXT (a draft)")
+            raise InvalidInputError(
+                "edit needs --args JSON (a tool call) or --draft TEXT (a draft)"
+            )
         if args.args is not None:
             try:
                 arguments = json.loads(args.args)
@@ -213,8 +248,13 @@ async def decide(client: Client, settings: Settings, args: Namespace) -> int:
             if not isinstance(arguments, dict):
                 raise InvalidInputError("--args must be a JSON object")
     decision = Decision(
-        kind=kind, approver=args.approver, gate_id=args.gate, comment=getattr(args, "comment", "") or "",
-        reason=getattr(args, "reason", "") or "", arguments=arguments, draft=getattr(args, "draft", None),
+        kind=kind,
+        approver=args.approver,
+        gate_id=args.gate,
+        comment=getattr(args, "comment", "") or "",
+        reason=getattr(args, "reason", "") or "",
+        arguments=arguments,
+        draft=getattr(args, "draft", None),
     )
     outcome = await _update(client, args.task_id, "decide_and_confirm", decision)
     print(f"{args.task_id}: {outcome.message}")
@@ -222,7 +262,9 @@ async def decide(client: Client, settings: Settings, args: Namespace) -> int:
 
 
 async def control(client: Client, settings: Settings, args: Namespace) -> int:
-    request = ControlRequest(action=ControlAction(args.command), by=args.by, text=getattr(args, "text", "") or "")
+    request = ControlRequest(
+        action=ControlAction(args.command), by=args.by, text=getattr(args, "text", "") or ""
+    )
     outcome = await _update(client, args.task_id, "control", request)
     print(f"{args.task_id}: {outcome.message}")
     return 0

@@ -19,11 +19,10 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter, ExternalStorage
 from temporalio.envconfig import ClientConfig
 
-from taskcraft.errors import ConfigError, TemporalUnavailableError
-
 from activities.store import BlobStore, FolderStorageDriver
 from infra.codec import codec_from_env
 from infra.settings import Settings
+from taskcraft.errors import ConfigError, TemporalUnavailableError
 
 
 def data_converter(settings: Settings) -> DataConverter:

@@ -16,7 +16,6 @@ import time
 from pathlib import Path
 
 from taskcraft.errors import ConfigError
-
 from workflows.search_attributes import ALL_KEYS
 
 TUNING_ARGS = (

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from taskcraft.errors import ConfigError
-from taskcraft.model_ref import ModelRef
+from taskcraft.errors import ConfigError, InvalidModelRefError
+from taskcraft.model_ref import ModelRef, parse_model_ref
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TASK_QUEUE = "taskcraft"
@@ -62,8 +62,8 @@ class Settings:
         route = tuple(part.strip() for part in route_raw.split(",") if part.strip())
         try:
             for ref in route:
-                ModelRef(ref=ref)
-        except ValueError as exc:
+                parse_model_ref(ref)
+        except InvalidModelRefError as exc:
             raise ConfigError(f"TASKCRAFT_MODEL: {exc}") from None
         policy_dirs = tuple(
             Path(part) for part in env.get("TASKCRAFT_POLICY_DIRS", "").split(":") if part

@@ -14,9 +14,6 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from taskcraft.agents import AgentSpec
-from taskcraft.catalog import BUILTIN_AGENTS
-
 from activities.agent_activity import AgentActivities
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
@@ -24,6 +21,8 @@ from activities.store import BlobStore, ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import Tool, ToolRegistry, builtin_tools
 from infra.settings import PROJECT_ROOT, Settings
+from taskcraft.agents import AgentSpec
+from taskcraft.catalog import BUILTIN_AGENTS
 from workflows import WORKFLOWS
 
 SHIPPED_POLICY_DIR = PROJECT_ROOT / "taskcraft" / "policies"

@@ -4,7 +4,14 @@ Imports only the standard library and pydantic, so deterministic workflow code a
 I/O-doing activity code can both use it.
 """
 
-from taskcraft.agents import AgentSpec, PinnedAgent, RecoverySettings, StepRoute, ToolRetry, ToolSpec
+from taskcraft.agents import (
+    AgentSpec,
+    PinnedAgent,
+    RecoverySettings,
+    StepRoute,
+    ToolRetry,
+    ToolSpec,
+)
 from taskcraft.approvals import (
     ApprovalRequest,
     ApprovalSettings,

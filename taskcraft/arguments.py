@@ -30,7 +30,9 @@ def parse_arguments(raw: str) -> dict[str, Any]:
     try:
         value = json.loads(raw or "{}")
     except json.JSONDecodeError as exc:
-        raise ArgumentError(f"arguments are not valid JSON ({exc.msg} at position {exc.pos})") from exc
+        raise ArgumentError(
+            f"arguments are not valid JSON ({exc.msg} at position {exc.pos})"
+        ) from exc
     if not isinstance(value, dict):
         raise ArgumentError(f"arguments must be a JSON object, got {type(value).__name__}")
     return value

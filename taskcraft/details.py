@@ -43,7 +43,9 @@ def render_details(state: TaskState) -> str:
             "tries now."
         )
     if state.status is TaskStatus.PAUSED:
-        lines.append(f"Resume: `taskcraft resume {state.task_id}` or send signal `resume` with `{{}}`")
+        lines.append(
+            f"Resume: `taskcraft resume {state.task_id}` or send signal `resume` with `{{}}`"
+        )
     if state.error:
         lines.append(f"Error: {state.error}")
     return "\n\n".join(lines)

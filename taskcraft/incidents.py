@@ -12,15 +12,18 @@ import re
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 from statistics import mean
+from typing import Annotated
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 ERROR_LEVELS = frozenset({"ERROR", "CRITICAL", "FATAL"})
 NOTABLE_LIMIT = 5
 TOP_ERRORS_LIMIT = 8
 NO_COMPONENT = "(none)"
-RECURRING_SHOWN = 6  # the draft lists this many recurring themes, each with up to
-KEYS_SHOWN = 5  # this many ticket keys; the stats keep them all
+# The draft lists this many recurring failures (labels, the named themes, before components),
+# each with this many ticket keys; the stats keep them all.
+RECURRING_SHOWN = 8
+KEYS_SHOWN = 5
 
 # Jira ships Highest..Lowest; many incident projects rename them P1..P5 or Blocker..Trivial.
 _PRIORITY_RANKS = {
@@ -39,6 +42,9 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
 def priority_rank(priority: str) -> int:
     """1 for the most urgent; ``"P1 - Critical"`` ranks by its first word."""
     words = priority.strip().lower().replace("-", " ").split()
@@ -52,15 +58,10 @@ class Ticket(BaseModel):
     summary: str
     priority: str
     status: str
-    created: datetime
-    resolved: datetime | None = None
+    created: UtcDatetime
+    resolved: UtcDatetime | None = None
     labels: list[str] = Field(default_factory=list)
     components: list[str] = Field(default_factory=list)
-
-    @field_validator("created", "resolved")
-    @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return None if value is None else _as_utc(value)
 
     @property
     def hours_to_resolve(self) -> float | None:
@@ -70,15 +71,10 @@ class Ticket(BaseModel):
 
 
 class LogEvent(BaseModel):
-    timestamp: datetime
+    timestamp: UtcDatetime
     level: str
     service: str
     message: str
-
-    @field_validator("timestamp")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return _as_utc(value)
 
     @field_validator("level")
     @classmethod
@@ -90,13 +86,8 @@ class LogEvent(BaseModel):
 class ReportWindow(BaseModel):
     """A half-open interval [start, end) in UTC."""
 
-    start: datetime
-    end: datetime
-
-    @field_validator("start", "end")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        return _as_utc(value)
+    start: UtcDatetime
+    end: UtcDatetime
 
     @model_validator(mode="after")
     def _ordered(self) -> ReportWindow:
@@ -173,8 +164,8 @@ class ErrorPattern(BaseModel):
     count: int
     services: list[str]
     example: str
-    first_seen: datetime
-    last_seen: datetime
+    first_seen: UtcDatetime
+    last_seen: UtcDatetime
 
 
 class LogSummary(BaseModel):
@@ -347,7 +338,7 @@ def render_report_markdown(stats: IncidentStats, logs: LogSummary, window: Repor
     lines += ["", "*Recurring failures*"]
     lines += [
         f"• {r.kind} `{_escape(r.name)}`: {r.count} incidents ({_keys(r.keys)})"
-        for r in stats.recurring_failures[:RECURRING_SHOWN]
+        for r in sorted(stats.recurring_failures, key=lambda r: r.kind != "label")[:RECURRING_SHOWN]
     ] or ["• _None this week._"]
     lines += ["", "*Notable incidents*"]
     for incident in stats.notable:

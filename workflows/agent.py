@@ -141,7 +141,9 @@ class AgentWorkflow(TaskWorkflowBase):
                 continue
             runner = ToolCallRunner(self)
             for call in calls:
-                call_record = ToolCallRecord(call_id=call.id, name=call.name, arguments=call.arguments)
+                call_record = ToolCallRecord(
+                    call_id=call.id, name=call.name, arguments=call.arguments
+                )
                 record.tool_calls.append(call_record)
                 self.refresh_details()
                 self.pending_messages.append(await runner.run(call, call_record))

@@ -10,6 +10,7 @@ its recovery window closes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -109,13 +110,11 @@ async def call_model(
         )
         task.set_status(TaskStatus.RECOVERING, f"all models failed; retrying in {delay:.0f}s")
         task.take_wake()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await workflow.wait_condition(
                 task.wake_requested,
                 timeout=timedelta(seconds=delay),
                 timeout_summary="recovery: retry the model route",
             )
-        except asyncio.TimeoutError:
-            pass
         task.take_wake()
         task.set_status(TaskStatus.RUNNING, "retrying the model route")

@@ -14,7 +14,7 @@ Handlers (shared by every task workflow):
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -31,9 +31,9 @@ from taskcraft.approvals import (
 )
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.controls import ControlAction, ControlRequest, OperatorRequest, UpdateOutcome
+from taskcraft.details import render_details
 from taskcraft.status import TaskStatus
 from taskcraft.task import HumanNote, TaskInput, TaskState
-from taskcraft.details import render_details
 from workflows.search_attributes import STATUS
 
 NOTIFY_TIMEOUT = timedelta(seconds=30)
@@ -145,7 +145,9 @@ class TaskWorkflowBase:
             self._wake = True
             message = "resume requested"
         else:
-            self.state.notes.append(HumanNote(author=request.by, text=request.text, at=workflow.now()))
+            self.state.notes.append(
+                HumanNote(author=request.by, text=request.text, at=workflow.now())
+            )
             message = "note added; the model reads it at its next turn"
         self.state.updated_at = workflow.now()
         return UpdateOutcome(applied=True, status=self.state.status, message=message)
@@ -242,14 +244,12 @@ class TaskWorkflowBase:
     ) -> DecisionRecord:
         while True:
             remaining = request.timeout_at - workflow.now()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda: self._decision is not None,
                     timeout=max(remaining, timedelta(seconds=1)),
                     timeout_summary=f"gate {request.gate_id} times out",
                 )
-            except asyncio.TimeoutError:
-                pass
             if self._decision is not None:
                 return self._decision
             if (

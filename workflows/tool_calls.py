@@ -68,7 +68,9 @@ class ToolCallRunner:
         record.started_at = workflow.now()
         spec = pinned.tool(call.name)
         try:
-            arguments = check_arguments(spec, call.name, call.arguments, [t.name for t in pinned.tools])
+            arguments = check_arguments(
+                spec, call.name, call.arguments, [t.name for t in pinned.tools]
+            )
         except ArgumentError as error:
             return self._finish(record, ToolOutcome.INVALID, f"Invalid tool call: {error}", call)
         assert spec is not None  # check_arguments refuses unknown tools
@@ -128,7 +130,9 @@ class ToolCallRunner:
         task = self.task
         state = task.state
         state.usage.tool_calls += 1
-        state.usage.tool_calls_by_tool[call.name] = state.usage.tool_calls_by_tool.get(call.name, 0) + 1
+        state.usage.tool_calls_by_tool[call.name] = (
+            state.usage.tool_calls_by_tool.get(call.name, 0) + 1
+        )
         try:
             result = await workflow.execute_activity(
                 TOOL_ACTIVITY,

@@ -11,10 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from activities.models.base import Completion
 from taskcraft.agents import ToolSpec
 from taskcraft.messages import Message, Role, ToolCall, Usage
-
-from activities.models.base import Completion
 
 OFFLINE_PREFIX = "[offline model] "
 _MAX_FILES_TO_READ = 3

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from taskcraft.agents import ToolSpec
-
 from activities.tools.base import Tool
+from taskcraft.agents import ToolSpec
 
 
 class ToolRegistry:

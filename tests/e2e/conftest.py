@@ -58,7 +58,9 @@ class Processes:
     folder: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def cli(self, *args: str, timeout: float = 120, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, str(PROJECT_ROOT / "starter.py"), *args],
             env={**self.env, **(env or {})},

@@ -24,7 +24,9 @@ def test_sigkill_mid_task_resumes_without_repeating_completed_calls(
     )
     env = {"TASKCRAFT_MODEL": f"openai:{model}"}
     first = processes.start_worker(env)
-    started = processes.cli("start", "workspace-analyst", "--goal", "read a.txt", "--id", f"crash-{model}")
+    started = processes.cli(
+        "start", "workspace-analyst", "--goal", "read a.txt", "--id", f"crash-{model}"
+    )
     assert started.returncode == 0, started.stderr
     task_id = f"crash-{model}"
 
@@ -49,4 +51,5 @@ def test_sigkill_mid_task_resumes_without_repeating_completed_calls(
     assert bodies[2]["messages"] == bodies[3]["messages"]
     history = processes.cli("history", task_id)
     assert history.returncode == 0
-    assert "list_files" in history.stdout and "read_file" in history.stdout
+    assert "list_files" in history.stdout
+    assert "read_file" in history.stdout

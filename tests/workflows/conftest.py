@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import TypedSearchAttributes
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -93,7 +93,10 @@ class Harness:
             task_queue=self.settings.task_queue,
             result_type=TaskResult,
             search_attributes=TypedSearchAttributes(
-                [AGENT.value_set(agent.name), STATUS.value_set(TaskStatus.PENDING.value)]
+                [
+                    SearchAttributePair(AGENT, agent.name),
+                    SearchAttributePair(STATUS, TaskStatus.PENDING.value),
+                ]
             ),
         )
 
@@ -104,13 +107,13 @@ class Harness:
         self,
         handle: WorkflowHandle[Any, Any],
         predicate: Callable[[TaskState], bool],
-        timeout: float = 30.0,
+        within: float = 30.0,
     ) -> TaskState:
         """Poll the state query until ``predicate`` holds (no fixed sleeps in tests)."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        deadline = loop.time() + within
         while True:
             try:
                 state = await self.state(handle)
@@ -119,7 +122,7 @@ class Harness:
             except Exception:  # the first workflow task may not have run yet
                 state = None
             if loop.time() > deadline:
-                raise AssertionError(f"condition not met within {timeout}s; last state: {state}")
+                raise AssertionError(f"condition not met within {within}s; last state: {state}")
             await asyncio.sleep(0.05)
 
 

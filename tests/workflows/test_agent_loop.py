@@ -58,13 +58,16 @@ async def test_multi_step_task_completes_with_full_record(harness: Harness) -> N
     assert state.usage.tokens.total_tokens == 3 * 18
     assert state.models_used == [f"openai:{model}"]
     assert not state.offline_model
-    assert state.policy_hash and len(state.policy_hash) == 64
+    assert state.policy_hash
+    assert len(state.policy_hash) == 64
     assert [a.effect.value for a in state.audit] == ["allow", "allow"]
     description = await handle.describe()
     assert description.typed_search_attributes.get(STATUS) == "COMPLETED"
 
 
-async def test_model_sees_observations_and_conversation_grows_by_reference(harness: Harness) -> None:
+async def test_model_sees_observations_and_conversation_grows_by_reference(
+    harness: Harness,
+) -> None:
     """The third request carries both tool results; history never re-sends the conversation."""
     (harness.workspace / "a.txt").write_text("contents-of-a")
     model = harness.model()
@@ -93,7 +96,8 @@ async def test_model_sees_observations_and_conversation_grows_by_reference(harne
         == "taskcraft.model.complete"
     ]
     second_input = json.loads(inputs[1].input.payloads[0].data)
-    assert second_input["conversation_ref"] and len(second_input["conversation_ref"]) == 64
+    assert second_input["conversation_ref"]
+    assert len(second_input["conversation_ref"]) == 64
     assert [m["role"] for m in second_input["new_messages"]] == [Role.TOOL.value]
 
 
@@ -140,6 +144,7 @@ async def test_max_steps_ends_task_failed_with_budget_named(harness: Harness) ->
         handle = await harness.start(agent)
         state = await harness.wait_for(handle, lambda s: s.status.is_terminal)
     assert state.status is TaskStatus.FAILED
-    assert state.error is not None and "max_steps" in state.error
+    assert state.error is not None
+    assert "max_steps" in state.error
     assert state.step == 3
     assert harness.providers.count(model=model) == 3

@@ -1,0 +1,82 @@
+"""``taskcraft policy check FILE`` and ``taskcraft policy explain FILE --tool NAME --args JSON``.
+
+Both return ``(exit code, text)`` for the CLI to print: 0 and a report on success, 1 and
+``Error: ...`` lines for a policy file that does not load (one line per problem), 2 and
+an ``Error: ...`` line for ``--args`` that is not a JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+
+from taskcraft.errors import PolicyFileError
+from taskcraft.policy import Effect, Policy, explain_tool_call, load_policy
+from taskcraft.redact import redact, redact_text
+
+EXIT_OK = 0
+EXIT_BAD_POLICY = 1
+EXIT_BAD_INPUT = 2
+
+
+def check(path: str) -> tuple[int, str]:
+    """Validate the policy file at ``path``."""
+    try:
+        policy = load_policy(path)
+    except PolicyFileError as error:
+        return EXIT_BAD_POLICY, _error_lines(error)
+    return EXIT_OK, (
+        f"{path}: valid policy {policy.name!r}: {len(policy.rules)} rules, "
+        f"default {policy.default_effect.value}, sha256 {policy.content_hash()[:12]}"
+    )
+
+
+def explain(path: str, tool: str, args_json: str) -> tuple[int, str]:
+    """Which rule of the policy at ``path`` decides a call of ``tool`` with these arguments."""
+    try:
+        arguments = json.loads(args_json)
+    except json.JSONDecodeError as error:
+        return EXIT_BAD_INPUT, (
+            f"Error: --args is not valid JSON ({error.msg} at column {error.colno}); "
+            """pass an object, for example --args '{"path": "README.md"}'"""
+        )
+    if not isinstance(arguments, dict):
+        return EXIT_BAD_INPUT, (
+            f"Error: --args must be a JSON object of argument names to values, "
+            f"not {type(arguments).__name__}"
+        )
+    try:
+        policy = load_policy(path)
+    except PolicyFileError as error:
+        return EXIT_BAD_POLICY, _error_lines(error)
+    return EXIT_OK, _explanation(policy, tool, arguments)
+
+
+def _explanation(policy: Policy, tool: str, arguments: dict[str, object]) -> str:
+    explanation = explain_tool_call(policy, tool, arguments)
+    decision = explanation.decision
+    decided_by = "the policy's default (no rule matched)"
+    for check in explanation.checked:
+        if check.matched:
+            decided_by = f"rule {check.rule_id!r} (rules[{check.index}])"
+    lines = [
+        f"policy: {policy.name} (sha256 {policy.content_hash()[:12]})",
+        f"call: {tool} {json.dumps(redact(arguments), sort_keys=True)}",
+        f"decision: {decision.effect.value}",
+        f"decided by: {decided_by}",
+        f"reason: {decision.reason}",
+    ]
+    if decision.detail:
+        lines.append(f"found: {redact_text(decision.detail)}")
+    if decision.effect is Effect.REQUIRE_APPROVAL:
+        lines.append(f"approvers: {', '.join(decision.approvers) or 'any operator'}")
+    lines.append(
+        "rules for this tool, in order:" if explanation.checked else "no rule names this tool"
+    )
+    for check in explanation.checked:
+        verdict = "matches" if check.matched else "does not match"
+        lines.append(f"  rules[{check.index}] {check.rule_id}: {verdict}: {redact_text(check.why)}")
+    return "\n".join(lines)
+
+
+def _error_lines(error: PolicyFileError) -> str:
+    return "\n".join(f"Error: {line}" for line in str(error).splitlines())

@@ -1,0 +1,234 @@
+"""Conditions on a tool call's arguments: the ``when`` part of a rule.
+
+A condition names one argument (``arg``) and one or more tests, and holds when every test
+holds. A condition on an argument the call does not pass does not hold, so a rule for
+``tool = "*"`` with ``arg = "path"`` leaves tools without a ``path`` alone. Values are
+compared as the JSON types they are: ``"1"`` is not ``1`` and ``true`` is not ``1``.
+
+Tests:
+  equals / in / not_in   equality with a string, number or boolean, or membership in a list
+  matches                a regular expression found *anywhere* in a string value
+                         (``re.search``; anchor with ``^`` and ``$`` to match the whole value;
+                         ``.`` does not cross newlines); ``ignore_case = true`` to ignore case
+  gt / ge / lt / le      numeric bounds (a value that is not a number fails them)
+  host_in / host_not_in  the host of an http(s) URL is (not) in a list; ``*.example.com``
+                         matches subdomains; a URL that is not plain http(s) is never "in"
+  path_outside_workspace lexical check of a path (see ``paths``)
+  shell_is_destructive, shell_pipes_download_to_shell, shell_is_read_only   (see ``shell``)
+  sql_is_write, sql_is_destructive                                         (see ``sql``)
+
+The classifiers take ``true`` or ``false``. A value they cannot analyse (not a string,
+does not parse) counts as outside, destructive, a write and not read-only, so both
+``= true`` and ``= false`` rules fail closed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+
+from taskcraft.policy import paths, shell, urls
+from taskcraft.policy.finding import Finding
+from taskcraft.policy.sql import SqlSyntaxError, classify_sql
+
+Scalar = str | int | float | bool
+_CLASSIFIERS: dict[str, Callable[[str], Finding]] = {
+    "shell_is_destructive": shell.is_destructive,
+    "shell_pipes_download_to_shell": shell.pipes_download_to_shell,
+    "shell_is_read_only": shell.is_read_only,
+    "path_outside_workspace": lambda path: (
+        Finding(True, "absolute, '~', '..' or an encoded form of them")
+        if paths.is_outside_workspace(path)
+        else Finding(False, "relative and inside the workspace")
+    ),
+    "sql_is_write": lambda sql: _sql_finding(sql, destructive=False),
+    "sql_is_destructive": lambda sql: _sql_finding(sql, destructive=True),
+}
+_SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
+_FAIL_CLOSED = {name: name != "shell_is_read_only" for name in _CLASSIFIERS}
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "gt": lambda value, bound: value > bound,
+    "ge": lambda value, bound: value >= bound,
+    "lt": lambda value, bound: value < bound,
+    "le": lambda value, bound: value <= bound,
+}
+
+
+class Condition(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    arg: str = Field(min_length=1)
+    equals: Scalar | None = None
+    in_: list[Scalar] | None = Field(default=None, alias="in")
+    not_in: list[Scalar] | None = None
+    matches: str | None = None
+    ignore_case: bool = False
+    gt: float | None = None
+    ge: float | None = None
+    lt: float | None = None
+    le: float | None = None
+    host_in: list[str] | None = None
+    host_not_in: list[str] | None = None
+    path_outside_workspace: bool | None = None
+    shell_is_destructive: bool | None = None
+    shell_pipes_download_to_shell: bool | None = None
+    shell_is_read_only: bool | None = None
+    sql_is_write: bool | None = None
+    sql_is_destructive: bool | None = None
+
+    @field_validator("equals", mode="before")
+    @classmethod
+    def _scalar(cls, value: Any) -> Any:
+        if value is not None and not isinstance(value, Scalar):
+            raise PydanticCustomError("scalar", "expected a string, number or boolean")
+        return value
+
+    @field_validator("in_", "not_in", mode="before")
+    @classmethod
+    def _scalars(cls, value: Any) -> Any:
+        if isinstance(value, list) and not all(isinstance(item, Scalar) for item in value):
+            raise PydanticCustomError("scalars", "expected a list of strings, numbers or booleans")
+        return value
+
+    @field_validator("matches")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        if pattern is not None:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise PydanticCustomError(
+                    "regex",
+                    "invalid regular expression /{pattern}/: {error}",
+                    {"pattern": pattern, "error": str(error)},
+                ) from None
+        return pattern
+
+    @field_validator("host_in", "host_not_in")
+    @classmethod
+    def _hosts(cls, hosts: list[str] | None) -> list[str] | None:
+        if hosts is None:
+            return None
+        normalised = [urls.normalise_host_pattern(host) for host in hosts]
+        bad = [host for host, norm in zip(hosts, normalised, strict=True) if norm is None]
+        if bad:
+            raise PydanticCustomError(
+                "host", "not a host name or *.domain pattern: {bad}", {"bad": ", ".join(bad)}
+            )
+        return [host for host in normalised if host is not None]
+
+    @model_validator(mode="after")
+    def _has_a_test(self) -> Condition:
+        if self.ignore_case and self.matches is None:
+            raise PydanticCustomError("ignore_case", "ignore_case only applies to matches")
+        if not self._tests():
+            raise PydanticCustomError("no_test", "a condition needs at least one test besides arg")
+        return self
+
+    def check(self, arguments: Mapping[str, Any]) -> Finding:
+        """Whether the condition holds for these arguments, and why (for explanations)."""
+        if self.arg not in arguments:
+            return Finding(False, f"{self.arg}: not given")
+        value = arguments[self.arg]
+        reasons: list[str] = []
+        for test in self._tests():
+            finding = test(value)
+            if not finding.holds:
+                return Finding(False, f"{self.arg}: {finding.why}")
+            reasons.append(finding.why)
+        return Finding(True, f"{self.arg}: " + "; ".join(reasons))
+
+    def _tests(self) -> list[Callable[[Any], Finding]]:
+        tests: list[Callable[[Any], Finding]] = []
+        if self.equals is not None:
+            tests.append(partial(_membership, allowed=[self.equals], words="equal to"))
+        if self.in_ is not None:
+            tests.append(partial(_membership, allowed=self.in_, words="one of"))
+        if self.not_in is not None:
+            tests.append(_inverted(partial(_membership, allowed=self.not_in, words="one of")))
+        if self.matches is not None:
+            tests.append(partial(_match, pattern=self.matches, ignore_case=self.ignore_case))
+        for name, compare in _COMPARISONS.items():
+            bound = getattr(self, name)
+            if bound is not None:
+                tests.append(partial(_bound, compare=compare, bound=bound, name=name))
+        if self.host_in is not None:
+            tests.append(partial(_host, allowed=self.host_in))
+        if self.host_not_in is not None:
+            tests.append(_inverted(partial(_host, allowed=self.host_not_in)))
+        for name, classify in _CLASSIFIERS.items():
+            expected = getattr(self, name)
+            if expected is not None:
+                tests.append(partial(_classified, classify=classify, expected=expected, name=name))
+        return tests
+
+
+def _same(left: Any, right: Any) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return type(left) is type(right) and left == right
+    return bool(left == right)
+
+
+def _membership(value: Any, allowed: list[Scalar], words: str) -> Finding:
+    found = any(_same(value, item) for item in allowed)
+    shown = allowed[0] if len(allowed) == 1 else allowed
+    return Finding(found, f"{'is' if found else 'is not'} {words} {shown!r}")
+
+
+def _inverted(test: Callable[[Any], Finding]) -> Callable[[Any], Finding]:
+    def inverted(value: Any) -> Finding:
+        finding = test(value)
+        return Finding(not finding.holds, finding.why)
+
+    return inverted
+
+
+def _match(value: Any, pattern: str, ignore_case: bool) -> Finding:
+    if not isinstance(value, str):
+        return Finding(False, "is not a string")
+    found = re.search(pattern, value, re.IGNORECASE if ignore_case else 0) is not None
+    return Finding(found, f"{'matches' if found else 'does not match'} /{pattern}/")
+
+
+def _bound(value: Any, compare: Callable[[float, float], bool], bound: float, name: str) -> Finding:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return Finding(False, "is not a number")
+    holds = compare(value, bound)
+    shown = int(bound) if bound.is_integer() else bound
+    return Finding(holds, f"{value} {'is' if holds else 'is not'} {_SYMBOLS[name]} {shown}")
+
+
+def _host(value: Any, allowed: list[str]) -> Finding:
+    host = urls.url_host(value) if isinstance(value, str) else None
+    if host is None:
+        return Finding(False, "is not a plain http(s) URL (user info, odd characters, bad port)")
+    found = urls.host_matches(host, allowed)
+    return Finding(found, f"host {host} is {'' if found else 'not '}in the list")
+
+
+def _classified(
+    value: Any, classify: Callable[[str], Finding], expected: bool, name: str
+) -> Finding:
+    if isinstance(value, str):
+        finding = classify(value)
+    else:
+        finding = Finding(_FAIL_CLOSED[name], "not a string")
+    verdict = "true" if finding.holds else "false"
+    return Finding(finding.holds == expected, f"{name} is {verdict} ({finding.why})")
+
+
+def _sql_finding(sql: str, *, destructive: bool) -> Finding:
+    try:
+        verdict = classify_sql(sql)
+    except SqlSyntaxError as error:
+        return Finding(True, f"cannot be parsed ({error})")
+    if destructive:
+        return Finding(
+            verdict.destructive is not None, verdict.destructive or "nothing destructive"
+        )
+    return Finding(verdict.is_write, "statements: " + ", ".join(verdict.keywords))

@@ -1,0 +1,160 @@
+"""Reading policy files (TOML) and finding them by name.
+
+Every problem in a file is reported on its own line, naming the file, the line when it
+can be found, the key path and the rule, for example::
+
+    policies/x.toml:14: rules[2].effect (rule 'no-rm'): Input should be 'allow', 'deny' or 'require_approval'
+
+Nothing here runs at import time; the functions read files only when called, so the
+workflow side can import this package freely.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from taskcraft.errors import PolicyFileError
+from taskcraft.policy.schema import Policy
+
+POLICY_SUFFIX = ".toml"
+_POLICY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*")
+_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+_RULES_HEADER = re.compile(r"\s*\[\[\s*rules\s*\]\]")
+_TABLE_HEADER = re.compile(r"\s*\[\s*\[?\s*([A-Za-z0-9_.\s\"]+?)\s*\]")
+
+
+def builtin_policy_dir() -> Path:
+    """Where the policies shipped with taskcraft live (``default``, ``strict``)."""
+    return Path(__file__).parent.parent / "policies"
+
+
+def resolve_policy(
+    name: str, search_dirs: Iterable[str | Path] = (), *, include_builtin: bool = True
+) -> Path:
+    """The file ``<name>.toml`` in the first of ``search_dirs`` holding one, then the built-ins."""
+    if not _POLICY_NAME.fullmatch(name):
+        raise PolicyFileError(
+            f"{name!r} is not a policy name: use letters, digits, '-', '_' and '.', "
+            "and no path (policies are found by name in the policy directories)"
+        )
+    dirs = [Path(directory) for directory in search_dirs]
+    if include_builtin:
+        dirs.append(builtin_policy_dir())
+    for directory in dirs:
+        candidate = directory / f"{name}{POLICY_SUFFIX}"
+        if candidate.is_file():
+            return candidate
+    looked = ", ".join(str(directory) for directory in dirs) or "no directories"
+    raise PolicyFileError(f"no policy named {name!r}: looked for {name}{POLICY_SUFFIX} in {looked}")
+
+
+def load_named_policy(name: str, search_dirs: Iterable[str | Path] = ()) -> Policy:
+    return load_policy(resolve_policy(name, search_dirs))
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate one policy file; raises ``PolicyFileError`` listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyFileError(f"{path}: no such policy file") from None
+    except UnicodeDecodeError as error:
+        raise PolicyFileError(f"{path}: not UTF-8 text ({error.reason})") from None
+    except OSError as error:
+        raise PolicyFileError(f"{path}: cannot be read ({error.strerror or error})") from None
+    return load_policy_text(text, str(path))
+
+
+def load_policy_text(text: str, source_name: str = "<policy>") -> Policy:
+    """Validate policy TOML ``text``; ``source_name`` prefixes every error line.
+
+    A file must say ``default_effect`` explicitly (an omitted default would silently allow
+    every call no rule covers); ``name`` defaults to the file name without ``.toml``.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        position = _TOML_POSITION.search(message)
+        if position:
+            line, column = position.groups()
+            message = _TOML_POSITION.sub("", message)
+            raise PolicyFileError(
+                f"{source_name}:{line}:{column}: invalid TOML: {message}"
+            ) from None
+        raise PolicyFileError(f"{source_name}: invalid TOML: {message}") from None
+    problems: list[str] = []
+    if "default_effect" not in data:
+        problems.append(
+            f"{source_name}: default_effect: missing; say what happens to calls no rule "
+            "matches: 'allow', 'deny' or 'require_approval'"
+        )
+    if source_name.endswith(POLICY_SUFFIX):
+        data.setdefault("name", Path(source_name).stem)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as error:
+        problems.extend(_describe(item, data, text, source_name) for item in error.errors())
+    if problems:
+        raise PolicyFileError("\n".join(problems))
+    return policy
+
+
+def _describe(item: Any, data: dict[str, Any], text: str, source: str) -> str:
+    loc: tuple[int | str, ...] = tuple(item["loc"])
+    key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
+    key = key.removeprefix(".") or "(top level)"
+    rule = _rule_id(data, loc)
+    if rule:
+        key += f" (rule {rule!r})"
+    line = _line_of(text, loc)
+    where = f"{source}:{line}" if line else source
+    return f"{where}: {key}: {item['msg']}"
+
+
+def _rule_id(data: dict[str, Any], loc: tuple[int | str, ...]) -> str | None:
+    if len(loc) < 2 or loc[0] != "rules" or not isinstance(loc[1], int):
+        return None
+    rules = data.get("rules")
+    if not isinstance(rules, list) or loc[1] >= len(rules) or not isinstance(rules[loc[1]], dict):
+        return None
+    rule_id = rules[loc[1]].get("id")
+    return rule_id if isinstance(rule_id, str) else None
+
+
+def _line_of(text: str, loc: tuple[int | str, ...]) -> int | None:
+    """Best effort: the line of a top-level key, or of a key inside the n-th ``[[rules]]``."""
+    lines = text.splitlines()
+    keys = [part for part in loc if isinstance(part, str)]
+    if not keys:
+        return None
+    if loc[0] != "rules" or len(loc) < 2 or not isinstance(loc[1], int):
+        return _find_key(lines, 0, _top_level_end(lines), keys[-1])
+    headers = [number for number, line in enumerate(lines) if _RULES_HEADER.match(line)]
+    if loc[1] >= len(headers):
+        return None
+    start = headers[loc[1]]
+    end = next((n for n in range(start + 1, len(lines)) if _leaves_rule(lines[n])), len(lines))
+    found = _find_key(lines, start, end, keys[-1]) if len(keys) > 1 else None
+    return found or start + 1
+
+
+def _find_key(lines: list[str], start: int, end: int, key: str) -> int | None:
+    pattern = re.compile(rf"(^|[{{,\s]){re.escape(key)}\s*=")
+    return next((n + 1 for n in range(start, end) if pattern.search(lines[n])), None)
+
+
+def _top_level_end(lines: list[str]) -> int:
+    return next((n for n, line in enumerate(lines) if _TABLE_HEADER.match(line)), len(lines))
+
+
+def _leaves_rule(line: str) -> bool:
+    header = _TABLE_HEADER.match(line)
+    return header is not None and not header.group(1).replace(" ", "").startswith("rules.")

@@ -146,6 +146,3 @@ async def _demo(settings: Settings, approve_as: str | None) -> int:
     _say("\n" + render_history([state]))
     _say(f"\nTask {task_id} ended {state.status.value}.")
     return 0 if state.status is TaskStatus.COMPLETED else 1
-
-
-__all__ = ["Path", "run"]

@@ -15,6 +15,9 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.agent_activity import AgentActivities
+from activities.connectors.jira import jira_search_tool
+from activities.connectors.logs import query_logs_tool
+from activities.connectors.slack import send_slack_message_tool
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
 from activities.store import BlobStore, ConversationStore
@@ -26,6 +29,11 @@ from taskcraft.catalog import BUILTIN_AGENTS
 from workflows import WORKFLOWS
 
 SHIPPED_POLICY_DIR = PROJECT_ROOT / "taskcraft" / "policies"
+
+
+def all_tools() -> list[Tool[Any]]:
+    """Every tool this worker can run: the generic ones and the incident connectors."""
+    return [*builtin_tools(), jira_search_tool(), query_logs_tool(), send_slack_message_tool()]
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -46,7 +54,7 @@ def build_worker(
     task_queue: str | None = None,
 ) -> Worker:
     blobs = BlobStore(settings.blob_dir)
-    registry = ToolRegistry(builtin_tools() if tools is None else tools)
+    registry = ToolRegistry(all_tools() if tools is None else tools)
     settings.workspace.mkdir(parents=True, exist_ok=True)
     agent_activities = AgentActivities(
         agents={agent.name: agent for agent in agents},

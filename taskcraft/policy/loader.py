@@ -101,13 +101,15 @@ def load_policy_text(text: str, source_name: str = "<policy>") -> Policy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        problems.extend(_describe(item, data, text, source_name) for item in error.errors())
+        described = [_describe(item, data, text, source_name) for item in error.errors()]
+        problems.extend(message for _, message in sorted(described, key=lambda pair: pair[0]))
     if problems:
         raise PolicyFileError("\n".join(problems))
     return policy
 
 
-def _describe(item: Any, data: dict[str, Any], text: str, source: str) -> str:
+def _describe(item: Any, data: dict[str, Any], text: str, source: str) -> tuple[int, str]:
+    """The line (0 when unknown) and the message for one validation error."""
     loc: tuple[int | str, ...] = tuple(item["loc"])
     key = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc)
     key = key.removeprefix(".") or "(top level)"
@@ -116,7 +118,7 @@ def _describe(item: Any, data: dict[str, Any], text: str, source: str) -> str:
         key += f" (rule {rule!r})"
     line = _line_of(text, loc)
     where = f"{source}:{line}" if line else source
-    return f"{where}: {key}: {item['msg']}"
+    return line or 0, f"{where}: {key}: {item['msg']}"
 
 
 def _rule_id(data: dict[str, Any], loc: tuple[int | str, ...]) -> str | None:

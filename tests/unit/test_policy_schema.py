@@ -49,7 +49,7 @@ def test_bad_effect_names_file_line_key_and_rule() -> None:
     )
 
 
-def test_every_problem_gets_its_own_line() -> None:
+def test_every_problem_gets_its_own_line_in_file_order() -> None:
     text = 'name = "t"\ncolour = "red"\n[[rules]]\nid = "a"\neffect = "deny"\nwhen = [{ arg = "x", matchez = "y" }]\n'
     lines = _error(text).splitlines()
     assert lines == [

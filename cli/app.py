@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the demo task end to end on the local dev server")
     demo.add_argument("--approve-as", help="approve the demo's gate automatically as NAME")
     sub.add_parser("worker", help="run a worker (same as python worker.py)")
+
+    codec = sub.add_parser("codec-server", help="serve the Temporal UI's remote codec endpoints")
+    codec.add_argument("--host", default="127.0.0.1")
+    codec.add_argument("--port", type=int, default=8081)
+    keys = sub.add_parser("codec", help="payload encryption keys")
+    keys_sub = keys.add_subparsers(dest="codec_command", required=True, parser_class=_Parser)
+    keys_sub.add_parser("keygen", help="print a new random 256-bit key (base64)")
     return parser
 
 
@@ -168,6 +175,16 @@ def _local_command(args: argparse.Namespace, settings: Settings) -> int:
             code, text = policy_cmd.explain(args.file, args.tool, args.args)
         print(text, file=sys.stderr if code else sys.stdout)
         return code
+    if args.command == "codec-server":
+        from infra.codec_server import serve_codec_server
+
+        serve_codec_server(args.host, args.port, env=settings.env)
+        return 0
+    if args.command == "codec":
+        from infra.codec import generate_key
+
+        print(generate_key())
+        return 0
     if args.command in ("dev", "demo"):
         from cli import devenv
 

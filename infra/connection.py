@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter, ExternalStorage
+from temporalio.converter import (
+    DataConverter,
+    DefaultFailureConverterWithEncodedAttributes,
+    ExternalStorage,
+)
 from temporalio.envconfig import ClientConfig
 
 from activities.store import BlobStore, FolderStorageDriver
@@ -26,9 +31,16 @@ from taskcraft.errors import ConfigError, TemporalUnavailableError
 
 
 def data_converter(settings: Settings) -> DataConverter:
+    codec = codec_from_env(settings.env)
     converter = dataclasses.replace(
         pydantic_data_converter,
-        payload_codec=codec_from_env(settings.env),
+        payload_codec=codec,
+        # With encryption on, failure messages and stack traces are encrypted too.
+        failure_converter_class=(
+            DefaultFailureConverterWithEncodedAttributes
+            if codec is not None
+            else pydantic_data_converter.failure_converter_class
+        ),
         external_storage=ExternalStorage(
             drivers=[FolderStorageDriver(BlobStore(settings.blob_dir))],
             payload_size_threshold=settings.payload_store_threshold,
@@ -38,6 +50,10 @@ def data_converter(settings: Settings) -> DataConverter:
 
 
 def connect_config(env: Mapping[str, str]) -> dict[str, Any]:
+    """The ``Client.connect`` arguments from envconfig; a bad setting is one clear line."""
+    config_file = env.get("TEMPORAL_CONFIG_FILE")
+    if config_file and not Path(config_file).is_file():
+        raise ConfigError(f"TEMPORAL_CONFIG_FILE points at {config_file}, which does not exist")
     try:
         config: dict[str, Any] = dict(
             ClientConfig.load_client_connect_config(
@@ -45,7 +61,9 @@ def connect_config(env: Mapping[str, str]) -> dict[str, Any]:
             )
         )
     except Exception as exc:  # the loader raises plain errors for bad files and values
-        raise ConfigError(f"Temporal connection settings are invalid: {exc}") from None
+        lines = [line.strip(" |") for line in str(exc).splitlines() if line.strip(" |^")]
+        detail = lines[0] if len(lines) < 2 else f"{lines[0]}: {lines[-1]}"
+        raise ConfigError(f"Temporal connection settings are invalid: {detail}") from None
     config.setdefault("target_host", "localhost:7233")
     config.setdefault("namespace", "default")
     return config

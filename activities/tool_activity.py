@@ -62,6 +62,7 @@ class ToolActivities:
             refusal = f"this call needs approval (rule {decision.rule_id}) and none was given"
         else:
             return
+        _count(inp.tool, "refused")
         raise ApplicationError(refusal, type=ErrorType.TOOL_POLICY_DENIED, non_retryable=True)
 
     @activity.defn(name=TOOL_ACTIVITY)
@@ -89,10 +90,13 @@ class ToolActivities:
             try:
                 text = await with_heartbeats(tool.invoke(inp.arguments, context))
             except ValidationError as exc:
+                _count(inp.tool, "invalid")
                 return self._failed(f"invalid arguments: {_short(exc)}", tool.max_observation_chars)
             except ToolError as exc:
+                _count(inp.tool, "error")
                 log.info("tool.refused", error=str(exc))
                 return self._failed(str(exc), tool.max_observation_chars)
+            _count(inp.tool, "ok")
             log.info("tool.done", chars=len(text))
             return ToolCallResult(
                 ok=True, content=_cut(text, tool.max_observation_chars), full_chars=len(text)
@@ -101,6 +105,12 @@ class ToolActivities:
     @staticmethod
     def _failed(message: str, limit: int) -> ToolCallResult:
         return ToolCallResult(ok=False, content=_cut(message, limit), full_chars=len(message))
+
+
+def _count(tool: str, outcome: str) -> None:
+    activity.metric_meter().create_counter(
+        "taskcraft_tool_calls", "Tool calls by tool and outcome"
+    ).add(1, {"tool": tool, "outcome": outcome})
 
 
 def _short(exc: ValidationError) -> str:

@@ -23,6 +23,7 @@ from temporalio.converter import (
     ExternalStorage,
 )
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
 
 from activities.store import BlobStore, FolderStorageDriver
 from infra.codec import codec_from_env
@@ -69,10 +70,12 @@ def connect_config(env: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     config = connect_config(settings.env)
     try:
-        return await Client.connect(**config, data_converter=data_converter(settings))
+        return await Client.connect(
+            **config, data_converter=data_converter(settings), runtime=runtime
+        )
     except RuntimeError as exc:
         target = config["target_host"]
         raise TemporalUnavailableError(

@@ -18,6 +18,9 @@ from taskcraft.model_ref import ModelRef
 from taskcraft.policy import Policy
 
 DEFAULT_MAX_STEPS = 25
+# Steps one workflow run takes before the task continues as new (Temporal may suggest it
+# sooner, when the run's history nears its size or event limits).
+DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS = 500
 
 
 class ToolRetry(BaseModel):
@@ -75,6 +78,8 @@ class AgentSpec(BaseModel):
     recovery: RecoverySettings = Field(default_factory=RecoverySettings)
     # Which workflow runs this agent (the generic loop, or a purpose-built one).
     workflow: str = "AgentWorkflow"
+    # Pinned with the rest of the spec at task start, so a running task keeps its value.
+    continue_as_new_after_steps: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS, ge=1)
 
     @field_validator("model_route", mode="before")
     @classmethod

@@ -50,8 +50,11 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})"), MASK),
     (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
     (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), MASK),
-    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^/\s@]*@"), rf"\1:{MASK}@"),
-    (re.compile(rf"(?i)(\b{_SECRET_KEY_TEXT}[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;]+"), rf"\1{MASK}"),
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]{0,30}://[^/\s:@]*):[^/\s@]*@"), rf"\1:{MASK}@"),
+    (
+        re.compile(rf"(?i)((?<![a-z0-9]){_SECRET_KEY_TEXT}[\"']?\s*[=:]\s*[\"']?)[^\s&\"',;]+"),
+        rf"\1{MASK}",
+    ),
 ]
 
 

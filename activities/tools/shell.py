@@ -132,5 +132,7 @@ def run_shell_tool() -> Tool[RunShellArgs]:
         run=_run,
         timeout_s=MAX_TIMEOUT_S + 30,
         retry=ToolRetry(maximum_attempts=1),
-        requires_approval=True,
+        # The policy decides: the shipped default allows read-only commands, holds any
+        # other command for approval, and denies destructive ones (parsed, not grepped).
+        requires_approval=False,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 
 from taskcraft.policy import paths
 from taskcraft.policy.shell_programs import SAFE_DEVICES
@@ -19,12 +20,21 @@ def writes_file(operator: str, target: str) -> bool:
 
 
 def outside(word: str) -> bool:
-    """May name a path outside the workspace; variables and brace expansions might."""
+    """May name a path outside the workspace; variables, braces and globs might."""
     if word in SAFE_DEVICES or word == "{}":  # ``{}``: find's and xargs' placeholder
         return False
     if "$" in word or "`" in word or _BRACE_EXPANSION.search(word):
         return True
-    return paths.is_outside_workspace(word)
+    return paths.is_outside_workspace(word) or any(map(_may_glob_to_parent, word.split("/")))
+
+
+def _may_glob_to_parent(component: str) -> bool:
+    """``.*`` or ``.?`` may expand to ``..`` (sh does not skip it as bash 5.2 does)."""
+    return (
+        component.startswith(".")
+        and any(c in component for c in "*?[")
+        and fnmatchcase("..", component)
+    )
 
 
 def operands(view: tuple[str, ...]) -> list[str]:

@@ -261,6 +261,6 @@ def test_every_argument_is_described_for_the_model() -> None:
 
 
 def test_approval_defaults() -> None:
-    """Only the shell asks for approval on its own; for the rest the policy decides."""
+    """No generic tool asks for approval on its own: the policy decides for them."""
     needs = {tool.name for tool in builtin_tools() if tool.requires_approval}
-    assert needs == {"run_shell"}
+    assert needs == set()

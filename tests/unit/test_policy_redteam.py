@@ -113,6 +113,8 @@ SHELL_ATTACKS = [
     ("python3 -c 'import shutil; shutil.rmtree(\"/\")'", ASK),
     ("perl -e 'unlink glob(\"*\")'", ASK),
     ("cat /etc/passwd", ASK),
+    ("cat .*/secret.txt", ASK),  # sh may expand .* to ..
+    ("grep -r password {..,.}/", ASK),  # brace expansion reaches the parent
     ("rm notes.txt", ASK),
     ("rm -f build.log", ASK),
     ("echo hello > notes.txt", ASK),
@@ -303,7 +305,10 @@ BENIGN: list[tuple[str, dict[str, Any]]] = [
     ("http_get", {"url": "http://[::1]:8000/"}),
     ("http_get", {"url": "https://api.github.com/repos/temporalio/sdk-python?per_page=5"}),
     ("jira_search", {"jql": "project = OPS AND status = Open"}),
-    ("query_logs", {"query": "level:error", "since": "1h"}),
+    (
+        "query_logs",
+        {"start": "2024-05-01T00:00:00Z", "end": "2024-05-01T01:00:00Z", "filter_pattern": "ERROR"},
+    ),
 ]
 
 

@@ -1,0 +1,93 @@
+"""``taskcraft policy check`` and ``taskcraft policy explain``: exit codes and what they print."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cli.policy_cmd import EXIT_BAD_INPUT, EXIT_BAD_POLICY, EXIT_OK, check, explain
+from taskcraft.policy import builtin_policy_dir, load_policy
+
+DEFAULT = str(builtin_policy_dir() / "default.toml")
+
+
+@pytest.fixture
+def broken_policy(tmp_path: Path) -> str:
+    path = tmp_path / "broken.toml"
+    path.write_text(
+        'default_effect = "maybe"\n[[rules]]\nid = "a"\ntool = "x"\neffect = "deny"\nflavour = 1\n'
+    )
+    return str(path)
+
+
+def test_check_accepts_the_shipped_policy() -> None:
+    code, text = check(DEFAULT)
+    assert code == EXIT_OK
+    assert text.startswith(f"{DEFAULT}: valid policy 'default': ")
+    assert "default require_approval" in text
+
+
+def test_check_reports_each_problem_on_an_error_line(broken_policy: str) -> None:
+    code, text = check(broken_policy)
+    assert code == EXIT_BAD_POLICY
+    assert text.splitlines() == [
+        f"Error: {broken_policy}:1: default_effect: Input should be 'allow', 'deny' or 'require_approval'",
+        f"Error: {broken_policy}:6: rules[0].flavour (rule 'a'): Extra inputs are not permitted",
+    ]
+
+
+def test_check_of_a_missing_file(tmp_path: Path) -> None:
+    assert check(str(tmp_path / "nope.toml")) == (
+        EXIT_BAD_POLICY,
+        f"Error: {tmp_path / 'nope.toml'}: no such policy file",
+    )
+
+
+def test_explain_names_the_deciding_rule_and_why() -> None:
+    rule_ids = [rule.id for rule in load_policy(DEFAULT).rules]
+    deciding, later = rule_ids.index("shell-no-destructive"), rule_ids.index("shell-read-only")
+    code, text = explain(DEFAULT, "run_shell", json.dumps({"command": "ls; rm -rf /"}))
+    assert code == EXIT_OK
+    lines = text.splitlines()
+    assert "decision: deny" in lines
+    assert f"decided by: rule 'shell-no-destructive' (rules[{deciding}])" in lines
+    assert (
+        "found: command: shell_is_destructive is true (rm with a recursive flag deletes whole trees)"
+        in lines
+    )
+    assert f"rules[{later}]" not in text  # rules after the deciding one are not tried
+
+
+def test_explain_a_call_no_rule_covers() -> None:
+    code, text = explain(DEFAULT, "brand_new_tool", "{}")
+    assert code == EXIT_OK
+    assert "decided by: the policy's default (no rule matched)" in text
+    assert "approvers: any operator" in text
+
+
+def test_explain_masks_secrets_in_the_arguments() -> None:
+    arguments = {"url": "https://bob:hunter2@api.github.com/", "token": "abc"}
+    code, text = explain(DEFAULT, "http_get", json.dumps(arguments))
+    assert code == EXIT_OK
+    assert "hunter2" not in text
+    assert "abc" not in text
+    assert "decision: deny" in text  # user info in a URL is never an allowed host
+
+
+@pytest.mark.parametrize(
+    ("args_json", "message"),
+    [("{", "Error: --args is not valid JSON"), ("[1]", "Error: --args must be a JSON object")],
+)
+def test_explain_refuses_arguments_that_are_not_a_json_object(args_json: str, message: str) -> None:
+    code, text = explain(DEFAULT, "read_file", args_json)
+    assert code == EXIT_BAD_INPUT
+    assert text.startswith(message)
+    assert "\n" not in text
+
+
+def test_explain_with_a_broken_policy(broken_policy: str) -> None:
+    code, text = explain(broken_policy, "x", "{}")
+    assert code == EXIT_BAD_POLICY
+    assert all(line.startswith("Error: ") for line in text.splitlines())

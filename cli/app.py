@@ -56,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     start.add_argument("agent", help="the agent's name, e.g. workspace-analyst")
-    start.add_argument("--goal", required=True, help="what the agent should achieve")
+    start.add_argument(
+        "--goal", help="what the agent should achieve (default: the agent's own purpose)"
+    )
     start.add_argument(
         "--input", action="append", metavar="KEY=VALUE", help="a task input (repeatable)"
     )
@@ -131,6 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="run a local Temporal dev server (UI on :8233) and a worker")
     dev.add_argument("--no-worker", action="store_true")
     demo = sub.add_parser("demo", help="run the demo task end to end on the local dev server")
+    demo.add_argument(
+        "--agent", default="incident-report", help="incident-report (default) or workspace-analyst"
+    )
     demo.add_argument("--approve-as", help="approve the demo's gate automatically as NAME")
     sub.add_parser("worker", help="run a worker (same as python worker.py)")
 

@@ -66,12 +66,15 @@ async def fetch_all_runs(client: Client, task_id: str) -> list[TaskState]:
 async def start(client: Client, settings: Settings, args: Namespace) -> int:
     spec: AgentSpec = find_agent(args.agent)
     inputs = parse_inputs(args.input or [])
+    goal = (args.goal or "").strip() or spec.description
+    if not goal:
+        raise InvalidInputError(f"agent {spec.name!r} needs a --goal")
     task_id = args.id or f"{spec.name}-{secrets.token_hex(4)}"
     routes = [part.strip() for part in (args.model or "").split(",") if part.strip()] or None
     handle: WorkflowHandle[Any, TaskResult] = await client.start_workflow(
         spec.workflow,
         TaskInput(
-            agent=spec.name, goal=args.goal, inputs=inputs, model_route=routes, policy=args.policy
+            agent=spec.name, goal=goal, inputs=inputs, model_route=routes, policy=args.policy
         ),
         id=task_id,
         task_queue=settings.task_queue,
@@ -82,8 +85,8 @@ async def start(client: Client, settings: Settings, args: Namespace) -> int:
                 SearchAttributePair(STATUS, TaskStatus.PENDING.value),
             ]
         ),
-        static_summary=f"{spec.name}: {args.goal[:120]}",
-        static_details=f"Agent `{spec.name}` — {spec.description}\n\nGoal: {args.goal}",
+        static_summary=f"{spec.name}: {goal[:120]}",
+        static_details=f"Agent `{spec.name}` — {spec.description}\n\nGoal: {goal}",
     )
     url = task_ui_url(settings.ui_url, client.namespace, task_id)
     print(f"Started task {task_id}")

@@ -39,8 +39,8 @@ def test_unreachable_server(processes: Processes) -> None:
 
 
 def test_missing_required_argument(processes: Processes) -> None:
-    result = processes.cli("start", "workspace-analyst")
-    assert_one_line_error(result, "--goal")
+    result = processes.cli("reject", "some-task")
+    assert_one_line_error(result, "--reason")
 
 
 @pytest.mark.parametrize(

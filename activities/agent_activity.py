@@ -3,23 +3,31 @@
 This is the INITIALIZING step. Everything the workflow later consults comes from its
 result (recorded once in history), so a task keeps running under the definition and the
 policy it started with, whatever is edited or redeployed meanwhile.
+
+For the incident report, pinning is also where the worker's configuration is checked
+(every connector problem, naming its variable, before any ticket is queried) and where
+the approvers come from (``TASKCRAFT_REPORT_APPROVERS``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.connectors.config_check import check_incident_config
 from activities.log_context import activity_log_context
 from activities.store import BlobStore
 from activities.tools.registry import ToolRegistry
 from taskcraft.agents import AgentSpec, PinnedAgent
 from taskcraft.budgets import ModelPrice
 from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
+from taskcraft.catalog import INCIDENT_WORKFLOW, REPORT_APPROVERS_ENV
 from taskcraft.errors import ErrorType, PolicyFileError, TaskcraftError
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy.loader import load_policy, resolve_policy
@@ -35,6 +43,7 @@ class AgentActivities:
         policy_dirs: Sequence[Path],
         default_route: Sequence[ModelRef],
         prices: Mapping[str, ModelPrice] | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self._agents = agents
         self._registry = registry
@@ -42,6 +51,19 @@ class AgentActivities:
         self._policy_dirs = list(policy_dirs)
         self._default_route = list(default_route)
         self._prices = dict(prices or {})
+        self._env = env  # None: this process's environment, read when a task is pinned
+
+    async def _incident_report(self, spec: AgentSpec) -> AgentSpec:
+        """Check the connectors' configuration; take the approvers from the environment."""
+        env = os.environ if self._env is None else self._env
+        problems = await asyncio.to_thread(check_incident_config, env)
+        if problems:
+            raise _config_error("The incident report cannot start: " + " ".join(problems))
+        approvers = [name.strip() for name in env.get(REPORT_APPROVERS_ENV, "").split(",")]
+        if not any(approvers):
+            return spec
+        approval = spec.approval.model_copy(update={"approvers": [a for a in approvers if a]})
+        return spec.model_copy(update={"approval": approval})
 
     @activity.defn(name=PIN_ACTIVITY)
     async def pin(self, inp: ResolveAgentInput) -> PinAgentResult:
@@ -61,6 +83,8 @@ class AgentActivities:
                 spec = spec.model_copy(
                     update={"model_route": route, "policy": inp.policy or spec.policy}
                 )
+                if spec.workflow == INCIDENT_WORKFLOW:
+                    spec = await self._incident_report(spec)
                 tools = self._registry.specs(spec.tools)
                 policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
             except KeyError as exc:

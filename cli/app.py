@@ -142,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
     codec = sub.add_parser("codec-server", help="serve the Temporal UI's remote codec endpoints")
     codec.add_argument("--host", default="127.0.0.1")
     codec.add_argument("--port", type=int, default=8081)
+    inbox = sub.add_parser("inbox", help="serve the approval inbox (web page) on localhost")
+    inbox.add_argument("--host", default="127.0.0.1")
+    inbox.add_argument("--port", type=int, default=8088)
     keys = sub.add_parser("codec", help="payload encryption keys")
     keys_sub = keys.add_subparsers(dest="codec_command", required=True, parser_class=_Parser)
     keys_sub.add_parser("keygen", help="print a new random 256-bit key (base64)")
@@ -185,6 +188,10 @@ def _local_command(args: argparse.Namespace, settings: Settings) -> int:
 
         serve_codec_server(args.host, args.port, env=settings.env)
         return 0
+    if args.command == "inbox":
+        from cli.inbox_cmd import run_inbox
+
+        return run_inbox(args, settings)
     if args.command == "codec":
         from infra.codec import generate_key
 

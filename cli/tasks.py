@@ -6,6 +6,7 @@ import json
 import secrets
 import sys
 from argparse import Namespace
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import (
@@ -23,7 +24,7 @@ from taskcraft.agents import AgentSpec
 from taskcraft.approvals import Decision, DecisionKind
 from taskcraft.catalog import find_agent
 from taskcraft.controls import ControlAction, ControlRequest, UpdateOutcome
-from taskcraft.errors import InvalidInputError, UnknownTaskError
+from taskcraft.errors import InvalidInputError, TemporalUnavailableError, UnknownTaskError
 from taskcraft.links import task_ui_url
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
@@ -46,14 +47,25 @@ def _emit(data: Any, as_json: bool, text: str) -> None:
     print(json.dumps(data, indent=2, default=str) if as_json else text)
 
 
+QUERY_TIMEOUT = timedelta(seconds=10)
+
+
 async def fetch_state(client: Client, task_id: str, run_id: str | None = None) -> TaskState:
+    """The task's record, from the ``state`` query (answered by a worker)."""
     handle = client.get_workflow_handle(task_id, run_id=run_id)
     try:
-        state: TaskState = await handle.query("state", result_type=TaskState)
+        state: TaskState = await handle.query(
+            "state", result_type=TaskState, rpc_timeout=QUERY_TIMEOUT
+        )
         return state
     except RPCError as error:
         if error.status is RPCStatusCode.NOT_FOUND:
             raise UnknownTaskError(f"no task with id {task_id!r}") from None
+        if error.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.FAILED_PRECONDITION):
+            raise TemporalUnavailableError(
+                f"no worker answered for task {task_id!r} ({error.message}); is a worker running "
+                "on its task queue?"
+            ) from None
         raise
 
 
@@ -183,8 +195,8 @@ async def pending(client: Client, settings: Settings, args: Namespace) -> int:
     async for execution in client.list_workflows(query):
         try:
             states.append(await fetch_state(client, execution.id))
-        except UnknownTaskError:
-            continue
+        except (UnknownTaskError, TemporalUnavailableError) as error:
+            print(f"warning: {execution.id}: {error}", file=sys.stderr)
     waiting = [s for s in states if s.status.awaits_human]
     waiting.sort(key=lambda s: (s.pending.asked_at if s.pending else s.updated_at) or s.created_at)  # type: ignore[arg-type,return-value]
     rows = []

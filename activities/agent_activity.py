@@ -44,6 +44,7 @@ class AgentActivities:
         default_route: Sequence[ModelRef],
         prices: Mapping[str, ModelPrice] | None = None,
         env: Mapping[str, str] | None = None,
+        model_queues: Mapping[str, str] | None = None,
     ) -> None:
         self._agents = agents
         self._registry = registry
@@ -52,6 +53,8 @@ class AgentActivities:
         self._default_route = list(default_route)
         self._prices = dict(prices or {})
         self._env = env  # None: this process's environment, read when a task is pinned
+        # Rate-limited providers' dedicated task queues, from this worker's configuration.
+        self._model_queues = dict(model_queues or {})
 
     async def _incident_report(self, spec: AgentSpec) -> AgentSpec:
         """Check the connectors' configuration; take the approvers from the environment."""
@@ -105,13 +108,20 @@ class AgentActivities:
                 policy_hash=policy_ref,
                 offline_model=bool(offline),
             )
+            refs = [*spec.model_route, *(r for step in spec.step_routes for r in step.route)]
+            providers = {ref.provider for ref in refs}
             return PinAgentResult(
                 pinned=PinnedAgent(
                     spec=spec,
                     tools=tools,
                     policy=policy,
                     policy_hash=policy_ref,
-                    prices={k: v for k, v in self._prices.items() if k in {r.ref for r in route}},
+                    prices={
+                        ref.ref: self._prices[ref.ref] for ref in refs if ref.ref in self._prices
+                    },
+                    model_queues={
+                        p: queue for p, queue in self._model_queues.items() if p in providers
+                    },
                 ),
                 tools_ref=tools_ref if tools else None,
                 policy_ref=policy_ref,

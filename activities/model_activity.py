@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Mapping
 
 import httpx
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
@@ -15,7 +17,12 @@ from activities.models.offline import OfflineModel
 from activities.models.settings import ProviderSettings, build_adapter
 from activities.store import BlobStore, ConversationStore
 from taskcraft.agents import ToolSpec
-from taskcraft.calls import MODEL_ACTIVITY, ModelCallInput, ModelCallResult
+from taskcraft.calls import (
+    MODEL_ACTIVITY,
+    ModelCallInput,
+    ModelCallResult,
+)
+from taskcraft.errors import ErrorType
 
 
 class ModelActivities:
@@ -41,12 +48,24 @@ class ModelActivities:
             self._tools_cache[ref] = [ToolSpec.model_validate(item) for item in raw]
         return self._tools_cache[ref]
 
-    def _adapter(self, inp: ModelCallInput) -> ModelAdapter:
+    def _adapter(self, inp: ModelCallInput, deadline_s: float) -> ModelAdapter:
         if inp.model.is_offline:
             return self._offline
         return build_adapter(
-            inp.model.provider, self._settings, self._http, inp.model.retry.max_retry_after_s
+            inp.model.provider,
+            self._settings,
+            self._http,
+            inp.model.retry.max_retry_after_s,
+            read_timeout_s=deadline_s,
         )
+
+    def _deadline_s(self, inp: ModelCallInput) -> float:
+        """The call's time limit, inside the start-to-close the workflow actually set."""
+        timeout = activity.info().start_to_close_timeout
+        start_to_close_s = (
+            timeout.total_seconds() if timeout is not None else inp.model.retry.start_to_close_s
+        )
+        return self._settings.call_deadline_s(start_to_close_s)
 
     @activity.defn(name=MODEL_ACTIVITY)
     async def complete(self, inp: ModelCallInput) -> ModelCallResult:
@@ -54,10 +73,27 @@ class ModelActivities:
             history = await self._conversations.load(inp.conversation_ref)
             messages = [*history, *inp.new_messages]
             tools = await self._tools(inp.tools_ref)
-            adapter = self._adapter(inp)
+            deadline_s = self._deadline_s(inp)
+            adapter = self._adapter(inp, deadline_s)
             if inp.model.is_offline:
                 log.info("model.offline", note="offline model answered; no provider was called")
-            completion = await with_heartbeats(adapter.complete(inp.model.model, messages, tools))
+            # httpx's read timeout bounds each wait for bytes, not the whole answer: a
+            # provider trickling a long generation is stopped here, as a retryable
+            # ModelTimeout, before Temporal's start-to-close ends the attempt unexplained.
+            deadline = asyncio.timeout(deadline_s)
+            try:
+                async with deadline:
+                    completion = await with_heartbeats(
+                        adapter.complete(inp.model.model, messages, tools)
+                    )
+            except TimeoutError:
+                if not deadline.expired():
+                    raise
+                raise ApplicationError(
+                    f"{inp.model.ref} did not finish answering within {deadline_s:g}s "
+                    "(TASKCRAFT_MODEL_TIMEOUT_S, kept inside the reference's start_to_close_s)",
+                    type=ErrorType.MODEL_TIMEOUT,
+                ) from None
             ref = await self._conversations.append(
                 inp.conversation_ref, [*inp.new_messages, completion.message]
             )

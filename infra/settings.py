@@ -6,16 +6,21 @@ Nothing reads ``os.environ`` at import time: ``Settings.from_env`` is called by
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from taskcraft.budgets import ModelPrice
 from taskcraft.errors import ConfigError, InvalidModelRefError
-from taskcraft.model_ref import ModelRef, parse_model_ref
+from taskcraft.model_ref import ModelRef
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TASK_QUEUE = "taskcraft"
 OFFLINE_DEFAULT_MODEL = "offline:analyst"
+# TASKCRAFT_RATE_LIMIT_OPENAI=5: at most 5 openai model calls per second, across workers.
+RATE_LIMIT_PREFIX = "TASKCRAFT_RATE_LIMIT_"
+RATE_LIMITED_PROVIDERS = ("openai", "anthropic")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -29,6 +34,41 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ConfigError(f"{name} must not be negative, not {raw!r}")
     return value
+
+
+def parse_rate_limits(env: Mapping[str, str]) -> dict[str, float]:
+    """Model calls per second for each provider that has a ``TASKCRAFT_RATE_LIMIT_*``.
+
+    Empty counts as unset. A name for a provider we do not know is refused rather than
+    ignored, because a typo would otherwise silently leave a provider unthrottled.
+    """
+    limits: dict[str, float] = {}
+    for name in sorted(env):
+        if not name.startswith(RATE_LIMIT_PREFIX):
+            continue
+        raw = env[name].strip()
+        provider = name.removeprefix(RATE_LIMIT_PREFIX).lower()
+        if provider not in RATE_LIMITED_PROVIDERS:
+            expected = ", ".join(RATE_LIMIT_PREFIX + p.upper() for p in RATE_LIMITED_PROVIDERS)
+            raise ConfigError(f"{name} names no provider with model calls; expected {expected}")
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(
+                f"{name} must be a positive number of model calls per second "
+                f"(e.g. 5 or 0.5), not {raw!r}; leave it unset for no limit"
+            )
+        limits[provider] = value
+    return limits
+
+
+def model_task_queue(task_queue: str, provider: str) -> str:
+    """The queue that serves one provider's model calls when that provider is rate limited."""
+    return f"{task_queue}-model-{provider}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +95,23 @@ class Settings:
     def model_route(self) -> list[ModelRef]:
         return [ModelRef(ref=ref) for ref in self.default_route]
 
+    @property
+    def prices(self) -> dict[str, ModelPrice]:
+        """The price table for cost budgets (TASKCRAFT_PRICES_FILE, else the shipped one)."""
+        from infra.prices import prices_from_env
+
+        return prices_from_env(self.env)
+
+    @property
+    def model_rate_limits(self) -> dict[str, float]:
+        """Per-provider model calls per second, from ``env`` (checked in ``from_env``)."""
+        return parse_rate_limits(self.env)
+
+    @property
+    def model_task_queues(self) -> dict[str, str]:
+        """Provider → the dedicated queue its model calls go to; only rate-limited ones."""
+        return {p: model_task_queue(self.task_queue, p) for p in self.model_rate_limits}
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
         data_dir = Path(env.get("TASKCRAFT_DATA_DIR") or PROJECT_ROOT / ".taskcraft")
@@ -62,9 +119,13 @@ class Settings:
         route = tuple(part.strip() for part in route_raw.split(",") if part.strip())
         try:
             for ref in route:
-                parse_model_ref(ref)
+                ModelRef(ref=ref)  # also checks retry settings written after '?'
         except InvalidModelRefError as exc:
             raise ConfigError(f"TASKCRAFT_MODEL: {exc}") from None
+        parse_rate_limits(env)  # refuse a bad limit at start-up, not at the first task
+        from infra.prices import prices_from_env
+
+        prices_from_env(env)  # likewise a bad price table
         policy_dirs = tuple(
             Path(part) for part in env.get("TASKCRAFT_POLICY_DIRS", "").split(":") if part
         )

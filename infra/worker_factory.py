@@ -1,13 +1,19 @@
 """Building a Taskcraft worker: the one place that wires workflows, activities and tools.
 
 Used by ``worker.py`` and by the workflow tests, so the tests run exactly what ships.
+
+A provider with ``TASKCRAFT_RATE_LIMIT_<PROVIDER>`` set gets its own task queue,
+``<task_queue>-model-<provider>``, polled by a second Temporal worker in the same process
+that runs only model activities, with ``max_task_queue_activities_per_second``: Temporal
+enforces that limit for the queue as a whole, across every worker polling it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 import httpx
 from temporalio.client import Client
@@ -23,7 +29,7 @@ from activities.notify import NotifyActivities, NotifySettings
 from activities.store import BlobStore, ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import Tool, ToolRegistry, builtin_tools
-from infra.settings import PROJECT_ROOT, Settings
+from infra.settings import PROJECT_ROOT, Settings, model_task_queue
 from taskcraft.agents import AgentSpec
 from taskcraft.catalog import BUILTIN_AGENTS
 from workflows import WORKFLOWS
@@ -44,6 +50,42 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
+class WorkerGroup:
+    """The task queue's worker and the per-provider model workers, run together.
+
+    Used like a ``Worker``: ``async with build_worker(...):`` polls every queue until the
+    block ends, then shuts them all down (the main worker first, so no new model calls
+    are scheduled while the model workers finish theirs).
+    """
+
+    def __init__(self, main: Worker, model_workers: Mapping[str, Worker]) -> None:
+        self.main = main
+        self.model_workers = dict(model_workers)  # provider → its rate-limited worker
+        self._stack: AsyncExitStack | None = None
+
+    @property
+    def task_queue(self) -> str:
+        return self.main.task_queue
+
+    async def __aenter__(self) -> Self:
+        async with AsyncExitStack() as stack:
+            for worker in self.model_workers.values():
+                await stack.enter_async_context(worker)
+            await stack.enter_async_context(self.main)
+            self._stack = stack.pop_all()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.__aexit__(exc_type, exc, traceback)
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -52,7 +94,10 @@ def build_worker(
     agents: Iterable[AgentSpec] = BUILTIN_AGENTS,
     tools: Sequence[Tool[Any]] | None = None,
     task_queue: str | None = None,
-) -> Worker:
+) -> WorkerGroup:
+    """Every worker this process runs for ``task_queue`` (default: the settings' queue)."""
+    queue = task_queue or settings.task_queue
+    rate_limits = settings.model_rate_limits
     blobs = BlobStore(settings.blob_dir)
     registry = ToolRegistry(all_tools() if tools is None else tools)
     settings.workspace.mkdir(parents=True, exist_ok=True)
@@ -62,6 +107,9 @@ def build_worker(
         blobs=blobs,
         policy_dirs=[*settings.policy_dirs, SHIPPED_POLICY_DIR],
         default_route=settings.model_route(),
+        prices=settings.prices,
+        env=settings.env,
+        model_queues={provider: model_task_queue(queue, provider) for provider in rate_limits},
     )
     model_activities = ModelActivities(
         conversations=ConversationStore(blobs), http=http, env=settings.env
@@ -75,12 +123,13 @@ def build_worker(
         env=settings.env,
     )
     notify = NotifyActivities(http=http, settings=NotifySettings.from_env(settings.env))
-    return Worker(
+    main = Worker(
         client,
-        task_queue=task_queue or settings.task_queue,
+        task_queue=queue,
         workflows=list(WORKFLOWS),
         activities=[
             agent_activities.pin,
+            # Offline and unthrottled providers' model calls stay on the main queue.
             model_activities.complete,
             tool_activities.run,
             notify.notify,
@@ -90,6 +139,17 @@ def build_worker(
         max_concurrent_workflow_tasks=settings.max_concurrent_workflow_tasks,
         max_cached_workflows=settings.max_cached_workflows,
     )
+    model_workers = {
+        provider: Worker(
+            client,
+            task_queue=model_task_queue(queue, provider),
+            activities=[model_activities.complete],
+            max_concurrent_activities=settings.max_concurrent_activities,
+            max_task_queue_activities_per_second=per_second,
+        )
+        for provider, per_second in rate_limits.items()
+    }
+    return WorkerGroup(main, model_workers)
 
 
 async def open_http(stack: AsyncExitStack) -> httpx.AsyncClient:

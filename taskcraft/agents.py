@@ -104,6 +104,10 @@ class PinnedAgent(BaseModel):
     policy: Policy
     policy_hash: str
     prices: dict[str, ModelPrice] = Field(default_factory=dict)
+    # Provider → the task queue its model calls are routed to (a rate-limited queue served
+    # by a dedicated worker); filled from the pinning worker's configuration, so the
+    # workflow's choice is recorded in history. Providers not listed use the task's queue.
+    model_queues: dict[str, str] = Field(default_factory=dict)
 
     def tool(self, name: str) -> ToolSpec | None:
         return next((tool for tool in self.tools if tool.name == name), None)

@@ -29,6 +29,10 @@ DEFAULT_MODEL_TIMEOUT_S = 600.0
 CONNECT_TIMEOUT_S = 10.0
 WRITE_TIMEOUT_S = 60.0
 POOL_TIMEOUT_S = 60.0
+# A model call must end (as a classified ModelTimeout) before Temporal's start-to-close
+# timeout does, so the workflow sees why. Keep this much of the activity's time in hand.
+DEADLINE_MARGIN_S = 10.0
+DEADLINE_MARGIN_FRACTION = 0.2
 
 HTTP_PROVIDERS = ("openai", "anthropic")
 
@@ -63,10 +67,22 @@ class ProviderSettings:
             return self.anthropic_api_key is not None
         return False
 
-    def http_timeout(self) -> httpx.Timeout:
+    def call_deadline_s(self, start_to_close_s: float | None) -> float:
+        """How long one model call may take: the configured timeout, kept inside the
+        activity's start-to-close with a margin (10 s, or a fifth of a short timeout)."""
+        if start_to_close_s is None:
+            return self.model_timeout_s
+        within = max(
+            start_to_close_s - DEADLINE_MARGIN_S,
+            start_to_close_s * (1 - DEADLINE_MARGIN_FRACTION),
+        )
+        return min(self.model_timeout_s, within)
+
+    def http_timeout(self, read_s: float | None = None) -> httpx.Timeout:
+        read = self.model_timeout_s if read_s is None else read_s
         return httpx.Timeout(
-            connect=CONNECT_TIMEOUT_S,
-            read=self.model_timeout_s,
+            connect=min(CONNECT_TIMEOUT_S, read),
+            read=read,
             write=WRITE_TIMEOUT_S,
             pool=POOL_TIMEOUT_S,
         )
@@ -77,8 +93,12 @@ def build_adapter(
     settings: ProviderSettings,
     client: httpx.AsyncClient,
     max_retry_after_s: float = DEFAULT_MAX_RETRY_AFTER_S,
+    read_timeout_s: float | None = None,
 ) -> ModelAdapter:
     """The adapter for one provider, or a non-retryable failure naming what to set.
+
+    ``read_timeout_s`` (default: ``TASKCRAFT_MODEL_TIMEOUT_S``) is how long to wait for
+    the model's answer; the model activity passes its deadline here.
 
     The failure is ``ModelNotConfigured`` so a route that lists an unconfigured provider
     fails over to its next model instead of retrying something that cannot succeed.
@@ -108,14 +128,14 @@ def build_adapter(
             settings.openai_base_url,
             settings.openai_api_key,
             max_retry_after_s=max_retry_after_s,
-            timeout=settings.http_timeout(),
+            timeout=settings.http_timeout(read_timeout_s),
         )
     return AnthropicAdapter(
         client,
         settings.anthropic_base_url,
         settings.anthropic_api_key,
         max_retry_after_s=max_retry_after_s,
-        timeout=settings.http_timeout(),
+        timeout=settings.http_timeout(read_timeout_s),
     )
 
 

@@ -94,6 +94,7 @@ def build_worker(
     agents: Iterable[AgentSpec] = BUILTIN_AGENTS,
     tools: Sequence[Tool[Any]] | None = None,
     task_queue: str | None = None,
+    extra_workflows: Sequence[type] = (),
 ) -> WorkerGroup:
     """Every worker this process runs for ``task_queue`` (default: the settings' queue)."""
     queue = task_queue or settings.task_queue
@@ -126,7 +127,7 @@ def build_worker(
     main = Worker(
         client,
         task_queue=queue,
-        workflows=list(WORKFLOWS),
+        workflows=[*WORKFLOWS, *extra_workflows],
         activities=[
             agent_activities.pin,
             # Offline and unthrottled providers' model calls stay on the main queue.

@@ -19,13 +19,13 @@ import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from activities.tools import Tool
 from infra.connection import data_converter
 from infra.settings import Settings
-from infra.worker_factory import build_worker
+from infra.worker_factory import WorkerGroup, build_worker
 from taskcraft.agents import AgentSpec
+from taskcraft.budgets import ModelPrice
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
 from tests.support.fake_providers import FakeProviders
@@ -68,13 +68,34 @@ class Harness:
         *,
         tools: Sequence[Tool[Any]] | None = None,
         env: dict[str, str] | None = None,
-    ) -> AsyncIterator[Worker]:
-        settings = self.settings
-        if env:
-            settings = replace(settings, env={**settings.env, **env})
+        prices: dict[str, ModelPrice] | None = None,
+        policy_dirs: Sequence[Path] = (),
+        extra_workflows: Sequence[type] = (),
+    ) -> AsyncIterator[WorkerGroup]:
+        settings = replace(self.settings, env={**self.settings.env, **(env or {})})
+        if prices:
+            table = settings.data_dir / "prices.toml"
+            table.parent.mkdir(parents=True, exist_ok=True)
+            table.write_text(
+                "".join(
+                    f'["{ref}"]\ninput_per_mtok = {p.input_per_mtok}\n'
+                    f"output_per_mtok = {p.output_per_mtok}\n"
+                    for ref, p in prices.items()
+                )
+            )
+            settings = replace(settings, env={**settings.env, "TASKCRAFT_PRICES_FILE": str(table)})
+        if policy_dirs:
+            settings = replace(settings, policy_dirs=tuple(policy_dirs))
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(httpx.AsyncClient(timeout=30))
-            worker = build_worker(self.client, settings, http, agents=agents, tools=tools)
+            worker = build_worker(
+                self.client,
+                settings,
+                http,
+                agents=agents,
+                tools=tools,
+                extra_workflows=extra_workflows,
+            )
             await stack.enter_async_context(worker)
             yield worker
 

@@ -271,17 +271,22 @@ async def decide(client: Client, settings: Settings, args: Namespace) -> int:
         arguments=arguments,
         draft=getattr(args, "draft", None),
     )
-    outcome = await _update(client, args.task_id, "decide_and_confirm", decision)
-    print(f"{args.task_id}: {outcome.message}")
-    return 0
+    return _report(
+        args.task_id, await _update(client, args.task_id, "decide_and_confirm", decision)
+    )
 
 
 async def control(client: Client, settings: Settings, args: Namespace) -> int:
     request = ControlRequest(
         action=ControlAction(args.command), by=args.by, text=getattr(args, "text", "") or ""
     )
-    outcome = await _update(client, args.task_id, "control", request)
-    print(f"{args.task_id}: {outcome.message}")
+    return _report(args.task_id, await _update(client, args.task_id, "control", request))
+
+
+def _report(task_id: str, outcome: UpdateOutcome) -> int:
+    if not outcome.applied:
+        raise InvalidInputError(f"not applied: {outcome.message}")
+    print(f"{task_id}: {outcome.message}")
     return 0
 
 

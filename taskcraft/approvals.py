@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from taskcraft.status import TaskStatus
 
@@ -30,6 +30,12 @@ class ApprovalSettings(BaseModel):
     on_timeout: TimeoutOutcome = TimeoutOutcome.REJECT
     escalate_to: list[str] = Field(default_factory=list)
     escalation_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+
+    @model_validator(mode="after")
+    def _escalation_needs_an_audience(self) -> ApprovalSettings:
+        if self.on_timeout is TimeoutOutcome.ESCALATE and not self.escalate_to:
+            raise ValueError("on_timeout = escalate needs escalate_to: who is told next")
+        return self
 
 
 class GateKind(StrEnum):
@@ -108,12 +114,16 @@ def refusal_reason(
     """Why ``decision`` cannot be applied now, or None when it can."""
     if status.is_terminal:
         return f"task is already {status.value}; there is nothing to decide"
-    if decision.gate_id is not None and decision.gate_id in decided_gate_ids:
-        return f"gate {decision.gate_id} was already decided"
+    # No gate named: the decision is for whichever gate is pending.
+    target = decision.gate_id or (pending.gate_id if pending is not None else None)
+    if target is not None and target in decided_gate_ids:
+        # Also covers a second decision that arrives before the task has moved on from
+        # the first (both in one workflow task): the gate is still pending, yet decided.
+        return f"gate {target} was already decided"
     if pending is None:
         return "task is not waiting for a decision"
-    if decision.gate_id is not None and decision.gate_id != pending.gate_id:
-        return f"gate {decision.gate_id} is not pending (the pending gate is {pending.gate_id})"
+    if target != pending.gate_id:
+        return f"gate {target} is not pending (the pending gate is {pending.gate_id})"
     allowed = pending.allowed_approvers()
     if allowed and decision.approver not in allowed:
         return (

@@ -26,10 +26,11 @@ def render_details(state: TaskState) -> str:
         if pending.draft is not None:
             lines.append("Draft:\n\n" + pending.draft[:1500])
         who = ", ".join(pending.allowed_approvers()) or "any operator"
+        # Once escalated, the next timeout rejects: there is no second escalation.
+        then = "reject, already escalated" if pending.escalated else pending.on_timeout.value
         lines += [
             f"Why: {pending.reason}",
-            f"Who may decide: {who} · times out {pending.timeout_at.isoformat()} "
-            f"(then: {pending.on_timeout.value})",
+            f"Who may decide: {who} · times out {pending.timeout_at.isoformat()} (then: {then})",
             f"Approve: `taskcraft approve {state.task_id} --gate {pending.gate_id} --as NAME`",
             f'Reject: `taskcraft reject {state.task_id} --gate {pending.gate_id} --reason "..."`',
             'Or send signal `decide` with `{"kind": "approve", "approver": "NAME", '

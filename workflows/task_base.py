@@ -8,7 +8,9 @@ Handlers (shared by every task workflow):
   update's validator refuses without writing history, the signal records the refusal.
 - signals ``pause``, ``resume``, ``message`` (``OperatorRequest``) and update ``control``
   (``ControlRequest`` → ``UpdateOutcome``): pause after the current step, resume (also
-  ends a RECOVERING wait early), or leave a note the model reads at its next turn.
+  ends a RECOVERING wait early), or leave a note the model reads at its next turn. A
+  control that makes no sense (resume with nothing paused, an empty note) is refused by
+  the update's validator and ignored, with a warning, on the signal path.
 - cancellation (``taskcraft cancel``): the task ends CANCELLED with its record intact.
 """
 
@@ -18,6 +20,7 @@ import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 
 from taskcraft.agents import PinnedAgent
 from taskcraft.approvals import (
@@ -37,6 +40,19 @@ from taskcraft.task import HumanNote, TaskInput, TaskState
 from workflows.search_attributes import STATUS
 
 NOTIFY_TIMEOUT = timedelta(seconds=30)
+# A notification is best effort: a channel that stays down must not be retried for as
+# long as the gate waits (days), and it never holds the gate either way.
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(minutes=1),
+    maximum_attempts=5,
+)
+
+
+# A gate takes one decision even when two arrive in one workflow task (see
+# ``_receive_decision``); keep the id, with ``workflow.deprecate_patch``, once no task
+# that started before it is running.
+DECIDE_ONCE_PATCH = "gate-decided-once"
 
 
 class TaskFailedError(Exception):
@@ -95,10 +111,11 @@ class TaskWorkflowBase:
         """Answer the pending gate and get a definite answer (used by the CLI and inbox)."""
         record = self._receive_decision(decision, via="update")
         return UpdateOutcome(
-            applied=True,
+            applied=record.applied,
             status=self.state.status,
             gate_id=record.gate_id,
-            message=f"{record.kind} recorded for gate {record.gate_id} by {record.approver}",
+            message=record.refusal
+            or f"{record.kind} recorded for gate {record.gate_id} by {record.approver}",
         )
 
     @decide_update.validator
@@ -131,19 +148,46 @@ class TaskWorkflowBase:
 
     @control_update.validator
     def _validate_control(self, request: ControlRequest) -> None:
-        if self.state.status.is_terminal:
-            raise ValueError(f"task is already {self.state.status.value}")
+        reason = self._control_refusal(request)
+        if reason is not None:
+            raise ValueError(reason)
+
+    def _control_refusal(self, request: ControlRequest) -> str | None:
+        status = self.state.status
+        if status.is_terminal:
+            return f"task is already {status.value}"
         if request.action is ControlAction.MESSAGE and not request.text.strip():
-            raise ValueError("a message needs text")
+            return "a message needs text"
+        if (
+            request.action is ControlAction.RESUME
+            and self._pause_requested_by is None
+            and status not in (TaskStatus.PAUSED, TaskStatus.RECOVERING)
+        ):
+            return f"task is not paused (it is {status.value}); there is nothing to resume"
+        return None
 
     def _control(self, request: ControlRequest) -> UpdateOutcome:
+        refusal = self._control_refusal(request)
+        if refusal is not None:
+            # Only the signal path gets here (the update's validator refused already).
+            workflow.logger.warning("control %s ignored: %s", request.action.value, refusal)
+            return UpdateOutcome(applied=False, status=self.state.status, message=refusal)
+        status = self.state.status
         if request.action is ControlAction.PAUSE:
+            if status is TaskStatus.PAUSED:
+                message = f"already paused by {self.state.paused_by}"
+                return UpdateOutcome(applied=False, status=status, message=message)
             self._pause_requested_by = request.by
             message = "pause requested: the task pauses after its current step"
         elif request.action is ControlAction.RESUME:
+            if status is TaskStatus.PAUSED:
+                message = "resumed: the task continues with its next step"
+            elif status is TaskStatus.RECOVERING:
+                message = "resumed: the model route is tried again now"
+            else:
+                message = "pause request withdrawn: the task keeps running"
             self._pause_requested_by = None
             self._wake = True
-            message = "resume requested"
         else:
             self.state.notes.append(
                 HumanNote(author=request.by, text=request.text, at=workflow.now())
@@ -172,6 +216,15 @@ class TaskWorkflowBase:
     def _receive_decision(self, decision: Decision, *, via: str) -> DecisionRecord:
         refusal = self._decision_refusal(decision)
         pending = self.state.pending
+        if (
+            pending is not None
+            and decision.gate_id is None
+            and refusal == f"gate {pending.gate_id} was already decided"
+            and not workflow.patched(DECIDE_ONCE_PATCH)
+        ):
+            # Histories from before the fix applied a second decision that arrived in
+            # the same workflow task as the first; replay them as they ran.
+            refusal = None
         record = DecisionRecord(
             gate_id=decision.gate_id or (pending.gate_id if pending else "-"),
             kind=decision.kind,
@@ -264,8 +317,6 @@ class TaskWorkflowBase:
                 self.refresh_details()
                 self._notify(request, escalation=True)
                 continue
-            if request.on_timeout is TimeoutOutcome.FAIL:
-                raise TaskFailedError(f"gate {request.gate_id} timed out with no decision")
             record = DecisionRecord(
                 gate_id=request.gate_id,
                 kind=None,
@@ -276,6 +327,8 @@ class TaskWorkflowBase:
                 reason=f"no decision was made before gate {request.gate_id} timed out",
             )
             self.state.decisions.append(record)
+            if request.on_timeout is TimeoutOutcome.FAIL:
+                raise TaskFailedError(f"gate {request.gate_id} timed out with no decision")
             return record
 
     def _notify(self, request: ApprovalRequest, *, escalation: bool) -> None:
@@ -296,6 +349,7 @@ class TaskWorkflowBase:
                 escalation=escalation,
             ),
             start_to_close_timeout=NOTIFY_TIMEOUT,
+            retry_policy=NOTIFY_RETRY,
             summary=f"notify · gate {request.gate_id}",
         )
 

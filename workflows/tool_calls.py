@@ -6,13 +6,14 @@ forbidden call never crashes the task, and a denied call never becomes an activi
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, is_cancelled_exception
 
 from taskcraft.agents import ToolSpec
 from taskcraft.approvals import DecisionKind, GateKind
@@ -154,6 +155,11 @@ class ToolCallRunner:
                 summary=f"tool {call.name} · step {state.step}",
             )
         except ActivityError as error:
+            if is_cancelled_exception(error):
+                # The task is being cancelled: the tool was stopped, nothing to tell the model.
+                record.outcome = ToolOutcome.CANCELLED
+                record.finished_at = workflow.now()
+                raise asyncio.CancelledError() from error
             cause = error.cause
             detail = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
             return self._finish(record, ToolOutcome.ERROR, f"Tool failed: {detail}", call)

@@ -29,13 +29,28 @@ from taskcraft.budgets import ModelPrice
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
 from tests.support.fake_providers import FakeProviders
-from tests.support.temporal import start_dev_server
+from tests.support.temporal import start_dev_server, start_time_skipping
 from workflows.search_attributes import AGENT, STATUS
 
 
 @pytest.fixture(scope="session")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await start_dev_server()
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def skipping_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("time-skipping")
+
+
+@pytest.fixture(scope="session")
+async def skipping_env(skipping_data_dir: Path) -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server for the session; tests keep to their own task queues."""
+    env = await start_time_skipping(skipping_data_dir)
     try:
         yield env
     finally:

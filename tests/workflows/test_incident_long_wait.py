@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -18,10 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowFailureError, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import Settings
@@ -30,36 +26,7 @@ from taskcraft.approvals import Decision, DecisionKind
 from taskcraft.catalog import INCIDENT_REPORT
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
-from tests.support.temporal import start_time_skipping
 from tests.workflows.test_incident_report import CONNECTOR_VARIABLES
-from workflows.search_attributes import ALL_KEYS
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("long-wait")
-
-
-@pytest.fixture(scope="module")
-async def skipping_env(data_dir: Path) -> AsyncIterator[WorkflowEnvironment]:
-    env = await start_time_skipping({"TASKCRAFT_DATA_DIR": str(data_dir)})
-    try:
-        # The test server knows no custom search attributes, and the workflow's upsert of
-        # TaskcraftStatus would fail every workflow task; it accepts them registered here.
-        for key in ALL_KEYS:
-            try:
-                await env.client.operator_service.add_search_attributes(
-                    AddSearchAttributesRequest(
-                        namespace=env.client.namespace,
-                        search_attributes={key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
-                    )
-                )
-            except RPCError as error:
-                if error.status is not RPCStatusCode.ALREADY_EXISTS:
-                    raise
-        yield env
-    finally:
-        await env.shutdown()
 
 
 async def _start(env: WorkflowEnvironment, settings: Settings) -> WorkflowHandle[Any, TaskResult]:
@@ -94,22 +61,22 @@ def _no_host_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def settings(data_dir: Path, tmp_path: Path) -> Settings:
+async def settings(skipping_data_dir: Path, tmp_path: Path) -> Settings:
     return replace(
-        Settings.from_env({"TASKCRAFT_DATA_DIR": str(data_dir)}),
+        Settings.from_env({"TASKCRAFT_DATA_DIR": str(skipping_data_dir)}),
         task_queue=f"long-{uuid.uuid4().hex[:8]}",
-        data_dir=data_dir,  # the client's converter stores large payloads here too
+        data_dir=skipping_data_dir,  # the client's converter stores large payloads here too
         workspace=tmp_path / "workspace",
     )
 
 
-def _outbox(data_dir: Path) -> list[dict[str, Any]]:
-    path = data_dir / "outbox" / "slack.jsonl"
+def _outbox(skipping_data_dir: Path) -> list[dict[str, Any]]:
+    path = skipping_data_dir / "outbox" / "slack.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 async def test_approval_after_six_hours_sends_the_draft_once(
-    skipping_env: WorkflowEnvironment, settings: Settings, data_dir: Path
+    skipping_env: WorkflowEnvironment, settings: Settings, skipping_data_dir: Path
 ) -> None:
     async with (
         httpx.AsyncClient() as http,
@@ -126,12 +93,14 @@ async def test_approval_after_six_hours_sends_the_draft_once(
     assert later.pending == waiting.pending
     assert await skipping_env.get_current_time() - waiting.pending.asked_at >= timedelta(hours=6)
     assert result.status is TaskStatus.COMPLETED
-    sent = [line for line in _outbox(data_dir) if line["idempotency_key"].startswith(handle.id)]
+    sent = [
+        line for line in _outbox(skipping_data_dir) if line["idempotency_key"].startswith(handle.id)
+    ]
     assert [line["text"] for line in sent] == [waiting.extra["draft"]]
 
 
 async def test_no_decision_in_three_days_fails_the_task_and_sends_nothing(
-    skipping_env: WorkflowEnvironment, settings: Settings, data_dir: Path
+    skipping_env: WorkflowEnvironment, settings: Settings, skipping_data_dir: Path
 ) -> None:
     async with (
         httpx.AsyncClient() as http,
@@ -147,5 +116,5 @@ async def test_no_decision_in_three_days_fails_the_task_and_sends_nothing(
     assert state.status is TaskStatus.FAILED
     assert state.error == "gate g1 timed out with no decision"
     assert [
-        line for line in _outbox(data_dir) if line["idempotency_key"].startswith(handle.id)
+        line for line in _outbox(skipping_data_dir) if line["idempotency_key"].startswith(handle.id)
     ] == []

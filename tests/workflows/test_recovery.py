@@ -8,23 +8,17 @@ the durable timers while the test waits for the result.
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from temporalio.api.enums.v1 import IndexedValueType
-from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from infra.connection import data_converter
 from infra.settings import Settings
 from infra.worker_factory import build_worker
 from taskcraft.agents import AgentSpec, RecoverySettings
@@ -34,7 +28,7 @@ from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
 from tests.support.fake_providers import FakeProviders, fault, reply
 from tests.workflows.conftest import Harness
-from workflows.search_attributes import AGENT, ALL_KEYS, STATUS
+from workflows.search_attributes import AGENT, STATUS
 
 ONE_TRY = ModelRetry(maximum_attempts=1)
 
@@ -121,32 +115,6 @@ async def test_resume_ends_the_recovery_wait_early(harness: Harness) -> None:
 
 
 # ----- hour-long windows, on the time-skipping server -------------------------------------
-
-
-@pytest.fixture(scope="module")
-def skipping_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("recovery-time-skipping")
-
-
-@pytest.fixture(scope="module")
-async def skipping_env(skipping_data_dir: Path) -> AsyncIterator[WorkflowEnvironment]:
-    """The time-skipping server with Taskcraft's search attributes (it has no flag for them)."""
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(Path(sys.executable).parent / "temporal-test-server"),
-        data_converter=data_converter(Settings(data_dir=skipping_data_dir)),
-    )
-    try:
-        await env.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=env.client.namespace,
-                search_attributes={
-                    key.name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for key in ALL_KEYS
-                },
-            )
-        )
-        yield env
-    finally:
-        await env.shutdown()
 
 
 HOURLY = RecoverySettings(

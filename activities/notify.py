@@ -13,6 +13,7 @@ import httpx
 from temporalio import activity
 
 from activities.log_context import activity_log_context
+from inbox import GateLinks, InboxSettings, gate_links, gate_message
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.links import task_ui_url
 
@@ -23,6 +24,8 @@ class NotifySettings:
     url: str | None
     ui_url: str
     namespace: str
+    # Set when TASKCRAFT_INBOX_URL is: notifications then carry signed approval links.
+    inbox: InboxSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NotifySettings:
@@ -37,10 +40,25 @@ class NotifySettings:
             url=url,
             ui_url=env.get("TASKCRAFT_UI_URL", "http://localhost:8233").rstrip("/"),
             namespace=env.get("TEMPORAL_NAMESPACE", "default"),
+            inbox=InboxSettings.for_notifications(env),
         )
 
 
-def render_notification(inp: NotifyInput, settings: NotifySettings) -> dict[str, object]:
+def links_for(inp: NotifyInput, settings: NotifySettings) -> GateLinks | None:
+    if settings.inbox is None:
+        return None
+    return gate_links(
+        settings.inbox,
+        task_id=inp.task_id,
+        gate_id=inp.gate_id,
+        approvers=inp.approvers,
+        timeout_at=inp.timeout_at,
+    )
+
+
+def render_notification(
+    inp: NotifyInput, settings: NotifySettings, links: GateLinks | None = None
+) -> dict[str, object]:
     """The message every channel carries: what is proposed, how to answer, where to look."""
     approve = f"taskcraft approve {inp.task_id} --gate {inp.gate_id}"
     reject = f'taskcraft reject {inp.task_id} --gate {inp.gate_id} --reason "..."'
@@ -53,7 +71,11 @@ def render_notification(inp: NotifyInput, settings: NotifySettings) -> dict[str,
         f"Approve: {approve}\nReject:  {reject}\n"
         f"Temporal UI: {task_ui_url(settings.ui_url, settings.namespace, inp.task_id)}"
     )
+    if links is not None:
+        text += "\n" + links.as_text()
     return {
+        "links": links.as_json() if links is not None else [],
+        "inbox_url": links.task_url if links is not None else None,
         "task_id": inp.task_id,
         "gate_id": inp.gate_id,
         "agent": inp.agent,
@@ -75,12 +97,26 @@ class NotifyActivities:
 
     @activity.defn(name=NOTIFY_ACTIVITY)
     async def notify(self, inp: NotifyInput) -> str:
-        message = render_notification(inp, self._settings)
+        links = links_for(inp, self._settings)
+        message = render_notification(inp, self._settings, links)
         with activity_log_context(gate_id=inp.gate_id) as log:
             if self._settings.channel == "log" or self._settings.url is None:
                 log.warning("gate.waiting", **message)
                 return "log"
-            body = {"text": message["text"]} if self._settings.channel == "slack" else message
+            body: dict[str, object] = message
+            if self._settings.channel == "slack":
+                body = {"text": message["text"]}
+                if links is not None:
+                    body = gate_message(
+                        task_id=inp.task_id,
+                        agent=inp.agent,
+                        title=inp.title,
+                        summary=inp.summary,
+                        approvers=inp.approvers,
+                        escalation=inp.escalation,
+                        links=links,
+                        ui_url=str(message["ui_url"]),
+                    )
             response = await self._http.post(self._settings.url, json=body, timeout=10.0)
             response.raise_for_status()
             log.info("gate.notified", channel=self._settings.channel, status=response.status_code)

@@ -6,6 +6,7 @@ travels as a content-addressed reference plus the messages added since, never wh
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -81,3 +82,5 @@ class NotifyInput(BaseModel):
     summary: str
     approvers: list[str] = Field(default_factory=list)
     escalation: bool = False
+    # When the gate times out: signed approval links expire then.
+    timeout_at: datetime | None = None

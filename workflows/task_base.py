@@ -347,6 +347,7 @@ class TaskWorkflowBase:
                 summary=summary,
                 approvers=request.escalate_to if escalation else request.approvers,
                 escalation=escalation,
+                timeout_at=request.timeout_at,
             ),
             start_to_close_timeout=NOTIFY_TIMEOUT,
             retry_policy=NOTIFY_RETRY,

@@ -12,7 +12,6 @@ import socket
 import threading
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import sync_playwright
 
-from inbox import approval_links, build_inbox_app
+from inbox import build_inbox_app
 from inbox.settings import InboxSettings
 from infra.connection import connect
 from infra.settings import Settings
@@ -112,6 +111,9 @@ def test_manager_opens_the_link_clicks_approve_and_the_task_completes(
             "TASKCRAFT_MODEL": f"openai:{model}",
             "TASKCRAFT_NOTIFY": "webhook",
             "TASKCRAFT_NOTIFY_URL": webhook.url,
+            "TASKCRAFT_INBOX_URL": inbox_url,
+            "TASKCRAFT_INBOX_SECRET": SECRET,
+            "TASKCRAFT_INBOX_APPROVERS": "alice",
         }
     )
     task_id = f"inbox-e2e-{model}"
@@ -122,14 +124,15 @@ def test_manager_opens_the_link_clicks_approve_and_the_task_completes(
     wait_until(lambda: bool(webhook.received), timeout=60, what="the gate notification")
     [notification] = webhook.received
     assert (notification["task_id"], notification["gate_id"]) == (task_id, "g1")
-    expires = datetime.now(UTC) + timedelta(hours=1)
-    [link] = approval_links(inbox_url, SECRET, task_id, notification["gate_id"], ["alice"], expires)
+    # The link comes from the notification itself, signed by the worker.
+    [link] = notification["links"]
+    assert link["approver"] == "alice"
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
-            page.goto(link.approve_url)
+            page.goto(link["approve_url"])
             assert page.locator("h2", has_text="Decide as alice").is_visible()
             assert "summary.md" in page.locator("#request").inner_text()
             page.get_by_role("button", name="Approve", exact=True).click()

@@ -23,6 +23,7 @@ from taskcraft.calls import (
     ModelCallResult,
 )
 from taskcraft.errors import ErrorType
+from taskcraft.messages import Usage
 
 
 class ModelActivities:
@@ -77,6 +78,7 @@ class ModelActivities:
             adapter = self._adapter(inp, deadline_s)
             if inp.model.is_offline:
                 log.info("model.offline", note="offline model answered; no provider was called")
+            log.info("model.calling", messages=len(messages))
             # httpx's read timeout bounds each wait for bytes, not the whole answer: a
             # provider trickling a long generation is stopped here, as a retryable
             # ModelTimeout, before Temporal's start-to-close ends the attempt unexplained.
@@ -86,9 +88,13 @@ class ModelActivities:
                     completion = await with_heartbeats(
                         adapter.complete(inp.model.model, messages, tools)
                     )
+            except ApplicationError as error:
+                _record_call(inp, outcome=error.type or "error")
+                raise
             except TimeoutError:
                 if not deadline.expired():
                     raise
+                _record_call(inp, outcome=ErrorType.MODEL_TIMEOUT)
                 raise ApplicationError(
                     f"{inp.model.ref} did not finish answering within {deadline_s:g}s "
                     "(TASKCRAFT_MODEL_TIMEOUT_S, kept inside the reference's start_to_close_s)",
@@ -97,6 +103,7 @@ class ModelActivities:
             ref = await self._conversations.append(
                 inp.conversation_ref, [*inp.new_messages, completion.message]
             )
+            _record_call(inp, outcome="ok", usage=completion.usage)
             log.info(
                 "model.answered",
                 tool_calls=len(completion.message.tool_calls),
@@ -111,3 +118,16 @@ class ModelActivities:
                 offline=inp.model.is_offline,
                 conversation_ref=ref,
             )
+
+
+def _record_call(inp: ModelCallInput, *, outcome: str, usage: Usage | None = None) -> None:
+    """``taskcraft_model_calls`` and ``taskcraft_model_tokens`` (see infra/metrics.py)."""
+    meter = activity.metric_meter()
+    labels = {"provider": inp.model.provider, "model": inp.model.model}
+    meter.create_counter("taskcraft_model_calls", "Model calls by outcome").add(
+        1, {**labels, "outcome": outcome}
+    )
+    if usage is not None:
+        tokens = meter.create_counter("taskcraft_model_tokens", "Tokens by direction")
+        tokens.add(usage.input_tokens, {**labels, "direction": "input"})
+        tokens.add(usage.output_tokens, {**labels, "direction": "output"})

@@ -289,6 +289,9 @@ class TaskWorkflowBase:
             record = await self._await_decision(request, settings)
         finally:
             self.state.pending = None
+        workflow.metric_meter().create_histogram_float(
+            "taskcraft_approval_wait_seconds", "From a gate's request to its decision", "s"
+        ).record((workflow.now() - request.asked_at).total_seconds(), {"kind": kind.value})
         self.set_status(TaskStatus.RUNNING)
         return record
 

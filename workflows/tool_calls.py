@@ -93,6 +93,9 @@ class ToolCallRunner:
                 at=workflow.now(),
             )
         )
+        workflow.metric_meter().create_counter(
+            "taskcraft_policy_decisions", "Policy decisions by effect and rule"
+        ).add(1, {"effect": decision.effect.value, "rule": decision.rule_id})
         if decision.effect is Effect.DENY:
             text = f"Denied by policy rule {decision.rule_id}: {decision.reason or 'not allowed'}"
             return self._finish(record, ToolOutcome.DENIED, text, call)

@@ -101,7 +101,9 @@ class ConversationStore:
             self._cache.move_to_end(ref)
             return list(self._cache[ref])
         # Walk back to the newest cached ancestor (or the start), then replay forward.
-        segments: list[tuple[str, list[Message]]] = []
+        # Only the conversation asked for is cached: caching every ancestor of a long
+        # chain would push other tasks' live conversations out of the cache.
+        segments: list[list[Message]] = []
         cursor: str | None = ref
         base: tuple[Message, ...] = ()
         while cursor is not None:
@@ -109,14 +111,10 @@ class ConversationStore:
                 base = self._cache[cursor]
                 break
             segment = json.loads(await self.blobs.get(cursor))
-            segments.append(
-                (cursor, [Message.model_validate(item) for item in segment["messages"]])
-            )
+            segments.append([Message.model_validate(item) for item in segment["messages"]])
             cursor = segment["parent"]
-        messages = base
-        for segment_ref, added in reversed(segments):
-            messages = (*messages, *added)
-            self._remember(segment_ref, messages)
+        messages = (*base, *(message for added in reversed(segments) for message in added))
+        self._remember(ref, messages)
         return list(messages)
 
     async def append(self, parent: str | None, added: Sequence[Message]) -> str:

@@ -11,6 +11,15 @@ import json
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
 
+DRAFT_SHOWN_CHARS = 3000  # a Slack-sized draft whole; longer ones say where the rest is
+
+
+def clip(text: str, limit: int, rest: str) -> str:
+    """``text`` cut at ``limit`` characters, saying how much was left out and where it is."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}\n… ({len(text) - limit} more characters: {rest})"
+
 
 def render_details(state: TaskState) -> str:
     lines = [f"**{state.status.value}** · agent `{state.agent}` · step {state.step}"]
@@ -24,7 +33,8 @@ def render_details(state: TaskState) -> str:
             args = json.dumps(pending.arguments, sort_keys=True)[:500]
             lines.append(f"Proposed: `{pending.tool}` with `{args}`")
         if pending.draft is not None:
-            lines.append("Draft:\n\n" + pending.draft[:1500])
+            whole = f"`taskcraft status {state.task_id}`"
+            lines.append("Draft:\n\n" + clip(pending.draft, DRAFT_SHOWN_CHARS, whole))
         who = ", ".join(pending.allowed_approvers()) or "any operator"
         # Once escalated, the next timeout rejects: there is no second escalation.
         then = "reject, already escalated" if pending.escalated else pending.on_timeout.value

@@ -3,8 +3,8 @@
 Each model turn and each tool call is an activity; the conversation lives in the blob
 store and travels as a reference, so history grows by what each step adds and nothing
 more. The task continues as new when Temporal suggests it (or every
-``CONTINUE_AS_NEW_AFTER_STEPS``), carrying its record forward. Handlers: see
-``TaskWorkflowBase``.
+``AgentSpec.continue_as_new_after_steps`` steps, pinned at start), carrying its record
+forward. Handlers: see ``TaskWorkflowBase``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from workflows.task_base import TaskFailedError, TaskWorkflowBase
 from workflows.tool_calls import ToolCallRunner
 
 PIN_TIMEOUT = timedelta(seconds=30)
-CONTINUE_AS_NEW_AFTER_STEPS = 500
 
 
 @workflow.defn(name="AgentWorkflow")
@@ -99,8 +98,6 @@ class AgentWorkflow(TaskWorkflowBase):
         self.pending_messages = [Message.system(system), Message.user(inp.goal)]
 
     async def _loop(self, inp: TaskInput) -> TaskResult:
-        pinned = self.pinned_agent
-        spec = pinned.spec
         while True:
             await self.honour_pause()
             await self._check_budgets()
@@ -113,28 +110,10 @@ class AgentWorkflow(TaskWorkflowBase):
             record = StepRecord(step=self.state.step, model="", started_at=workflow.now())
             self.state.steps.append(record)
             self.refresh_details()
-            reply, failures = await call_model(
-                self,
-                spec.route_for_step(self.state.step),
-                ModelCallInput(
-                    task_id=self.state.task_id,
-                    step=self.state.step,
-                    model=spec.model_route[0],
-                    agent=spec.name,
-                    tools_ref=self.tools_ref,
-                    conversation_ref=self.conversation_ref,
-                    new_messages=self.pending_messages,
-                ),
-                spec.recovery,
-            )
-            self.conversation_ref = reply.conversation_ref
-            self.pending_messages = []
-            self._record_reply(record, reply.message.content, reply.model, reply.offline, failures)
-            self._account(reply.model, reply.usage)
-            record.usage = reply.usage
-            calls = reply.message.tool_calls
+            message = await self._model_turn(record, self.tools_ref)
+            calls = message.tool_calls
             if not calls:
-                answer = await self._final_answer(reply.message.content)
+                answer = await self._final_answer(message.content)
                 record.finished_at = workflow.now()
                 if answer is not None:
                     return self._complete(answer)
@@ -149,16 +128,39 @@ class AgentWorkflow(TaskWorkflowBase):
                 self.pending_messages.append(await runner.run(call, call_record))
             record.finished_at = workflow.now()
 
-    def _record_reply(
-        self, record: StepRecord, text: str, model: str, offline: bool, failures: list[str]
-    ) -> None:
-        record.text = text
-        record.model = model
-        record.offline = offline
+    async def _model_turn(self, record: StepRecord, tools_ref: str | None) -> Message:
+        """One model call on the task's conversation, with what it sent and cost recorded.
+
+        The pending messages go out as the delta; the reply's conversation reference
+        replaces ours, so the next turn sends only what was added since.
+        """
+        spec = self.pinned_agent.spec
+        reply, failures = await call_model(
+            self,
+            spec.route_for_step(self.state.step),
+            ModelCallInput(
+                task_id=self.state.task_id,
+                step=self.state.step,
+                model=spec.model_route[0],
+                agent=spec.name,
+                tools_ref=tools_ref,
+                conversation_ref=self.conversation_ref,
+                new_messages=self.pending_messages,
+            ),
+            spec.recovery,
+        )
+        self.conversation_ref = reply.conversation_ref
+        self.pending_messages = []
+        record.text = reply.message.content
+        record.model = reply.model
+        record.offline = reply.offline
         record.failovers = failures
         record.model_finished_at = workflow.now()
-        if model not in self.state.models_used:
-            self.state.models_used.append(model)
+        record.usage = reply.usage
+        if reply.model not in self.state.models_used:
+            self.state.models_used.append(reply.model)
+        self._account(reply.model, reply.usage)
+        return reply.message
 
     def _account(self, model: str, usage: Usage) -> None:
         tally = self.state.usage
@@ -238,11 +240,19 @@ class AgentWorkflow(TaskWorkflowBase):
     # ----- endings ----------------------------------------------------------------------
 
     def _should_continue_as_new(self) -> bool:
+        """Only between steps, with no gate open and no handler running.
+
+        A pause asked for while a budget gate held the task is not yet in the record
+        (``paused_by`` is set when the pause takes effect), so the run keeps going until
+        the pause is honoured rather than dropping it with the old run.
+        """
         if self.state.pending is not None or not workflow.all_handlers_finished():
+            return False
+        if self._pause_requested_by is not None:
             return False
         return (
             workflow.info().is_continue_as_new_suggested()
-            or self.steps_this_run >= CONTINUE_AS_NEW_AFTER_STEPS
+            or self.steps_this_run >= self.pinned_agent.spec.continue_as_new_after_steps
         )
 
     def _continue_as_new(self, inp: TaskInput) -> None:

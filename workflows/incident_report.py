@@ -17,14 +17,12 @@ from typing import Any
 from temporalio import workflow
 
 from taskcraft.approvals import ApprovalSettings, DecisionKind, DecisionRecord, GateKind
-from taskcraft.calls import ModelCallInput
 from taskcraft.catalog import ReportData, report_request, revision_request
 from taskcraft.incidents import IncidentStats, LogSummary, ReportWindow
 from taskcraft.messages import Message, ToolCall
 from taskcraft.status import TaskStatus
 from taskcraft.task import StepRecord, TaskInput, TaskResult, ToolCallRecord, ToolOutcome
 from workflows.agent import AgentWorkflow
-from workflows.model_route import call_model
 from workflows.task_base import TaskFailedError
 from workflows.tool_calls import ToolCallRunner
 
@@ -168,32 +166,14 @@ class IncidentReportWorkflow(AgentWorkflow):
         """One model turn on the report conversation: the first draft or a revision."""
         await self.honour_pause()
         await self._check_budgets()
-        spec = self.pinned_agent.spec
         record = self._begin_step("")
         self._take_notes()
-        reply, failures = await call_model(
-            self,
-            spec.route_for_step(self.state.step),
-            ModelCallInput(
-                task_id=self.state.task_id,
-                step=self.state.step,
-                model=spec.model_route[0],
-                agent=spec.name,
-                tools_ref=None,  # the model writes; the workflow makes the calls
-                conversation_ref=self.conversation_ref,
-                new_messages=self.pending_messages,
-            ),
-            spec.recovery,
-        )
-        self.conversation_ref = reply.conversation_ref
-        self.pending_messages = []
-        self._record_reply(record, reply.message.content, reply.model, reply.offline, failures)
-        self._account(reply.model, reply.usage)
-        record.usage = reply.usage
+        # No tools offered: the model writes; the workflow makes the calls.
+        message = await self._model_turn(record, tools_ref=None)
         record.finished_at = workflow.now()
-        draft = reply.message.content.strip()
+        draft = message.content.strip()
         if not draft:
-            raise TaskFailedError(f"{reply.model} answered with an empty draft")
+            raise TaskFailedError(f"{record.model} answered with an empty draft")
         return draft
 
     async def _draft_until_approved(self, data: ReportData) -> tuple[str, DecisionRecord]:

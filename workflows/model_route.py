@@ -41,11 +41,6 @@ from taskcraft.task import RecoveryInfo
 from workflows.task_base import TaskFailedError, TaskWorkflowBase
 
 MODEL_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
-# Tasks that began under the first version of this module replay its commands: a
-# cancelled call failed over, the route was retried as RUNNING, and the task failed as
-# soon as the next delay would overrun the window. Remove the old branches (and keep
-# the patch id, with ``workflow.deprecate_patch``) once no such task is running.
-RECOVERY_PATCH = "model-route-recovery-v2"
 # A long RECOVERING stretch fails over many times; the step record keeps the latest.
 MAX_RECORDED_FAILURES = 20
 
@@ -145,7 +140,7 @@ async def call_model(
             try:
                 result = await _call(task, ref, request)
             except ActivityError as error:
-                if is_cancelled_exception(error) and workflow.patched(RECOVERY_PATCH):
+                if is_cancelled_exception(error):
                     # The task is being cancelled: do not fail over to the next model.
                     raise asyncio.CancelledError() from error
                 kind, text = describe_failure(ref, error)
@@ -159,12 +154,11 @@ async def call_model(
                 task.set_status(TaskStatus.RUNNING)
             return result, failures.as_list()
         cause = "; ".join(round_failures)
-        current = workflow.patched(RECOVERY_PATCH)
         now = workflow.now()
         recovery_started = recovery_started or now
         gives_up_at = recovery_started + timedelta(seconds=recovery.window_s)
         delay = timedelta(seconds=min(delay_s, recovery.max_delay_s))
-        if now >= gives_up_at or (not current and now + delay > gives_up_at):
+        if now >= gives_up_at:
             task.state.recovery = None
             raise TaskFailedError(
                 f"every model in the route kept failing for {recovery.window_s:g}s "
@@ -174,8 +168,6 @@ async def call_model(
         delay_s = min(delay_s * recovery.backoff_coefficient, recovery.max_delay_s)
         next_try_at = now + min(delay, gives_up_at - now)
         await _wait_to_retry(task, recovery_started, attempt, cause, next_try_at, gives_up_at)
-        if not current:
-            task.set_status(TaskStatus.RUNNING, "retrying the model route")
 
 
 async def _wait_to_retry(

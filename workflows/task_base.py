@@ -34,7 +34,7 @@ from taskcraft.approvals import (
 )
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.controls import ControlAction, ControlRequest, OperatorRequest, UpdateOutcome
-from taskcraft.details import render_details
+from taskcraft.details import DRAFT_SHOWN_CHARS, clip, render_details
 from taskcraft.status import TaskStatus
 from taskcraft.task import HumanNote, TaskInput, TaskState
 from workflows.search_attributes import STATUS
@@ -47,12 +47,6 @@ NOTIFY_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1),
     maximum_attempts=5,
 )
-
-
-# A gate takes one decision even when two arrive in one workflow task (see
-# ``_receive_decision``); keep the id, with ``workflow.deprecate_patch``, once no task
-# that started before it is running.
-DECIDE_ONCE_PATCH = "gate-decided-once"
 
 
 class TaskFailedError(Exception):
@@ -216,15 +210,6 @@ class TaskWorkflowBase:
     def _receive_decision(self, decision: Decision, *, via: str) -> DecisionRecord:
         refusal = self._decision_refusal(decision)
         pending = self.state.pending
-        if (
-            pending is not None
-            and decision.gate_id is None
-            and refusal == f"gate {pending.gate_id} was already decided"
-            and not workflow.patched(DECIDE_ONCE_PATCH)
-        ):
-            # Histories from before the fix applied a second decision that arrived in
-            # the same workflow task as the first; replay them as they ran.
-            refusal = None
         record = DecisionRecord(
             gate_id=decision.gate_id or (pending.gate_id if pending else "-"),
             kind=decision.kind,
@@ -339,7 +324,8 @@ class TaskWorkflowBase:
         if request.tool is not None:
             summary = f"{request.tool}({request.arguments}) — {request.reason}"
         elif request.draft is not None:
-            summary = f"{request.reason}\n---\n{request.draft[:1500]}"
+            whole = "the inbox or `taskcraft status` has it whole"
+            summary = f"{request.reason}\n---\n{clip(request.draft, DRAFT_SHOWN_CHARS, whole)}"
         workflow.start_activity(
             NOTIFY_ACTIVITY,
             NotifyInput(

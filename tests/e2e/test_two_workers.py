@@ -43,7 +43,10 @@ def test_task_survives_the_death_of_the_worker_running_it(
     env = {"TASKCRAFT_MODEL": f"openai:{model}"}
     workers = [processes.start_worker(env), processes.start_worker(env)]
     task_id = f"two-{model}"
-    assert processes.cli("start", "workspace-analyst", "--goal", "read", "--id", task_id).returncode == 0
+    assert (
+        processes.cli("start", "workspace-analyst", "--goal", "read", "--id", task_id).returncode
+        == 0
+    )
     wait_until(lambda: e2e_providers.count(model=model) == 2, timeout=60, what="the hanging call")
     port = int(e2e_providers.url.rsplit(":", 1)[1])
     busy = [w for w in workers if _connected_to(w.pid, port)]

@@ -16,7 +16,7 @@ from taskcraft.approvals import (
     TimeoutOutcome,
     refusal_reason,
 )
-from taskcraft.details import render_details
+from taskcraft.details import DRAFT_SHOWN_CHARS, clip, render_details
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
 
@@ -212,3 +212,20 @@ def test_current_details_when_paused_say_how_to_resume() -> None:
         "paused by alice",
         "Resume: `taskcraft resume task-1` or send signal `resume` with `{}`",
     ]
+
+
+def test_current_details_show_a_long_draft_cut_with_where_the_rest_is() -> None:
+    draft = "x" * (DRAFT_SHOWN_CHARS + 250)
+    state = TaskState(
+        task_id="task-1",
+        agent="reporter",
+        goal="g",
+        status=TaskStatus.AWAITING_APPROVAL,
+        pending=gate(approvers=["alice"]).model_copy(update={"tool": None, "draft": draft}),
+    )
+    shown = next(part for part in render_details(state).split("\n\n") if part.startswith("x"))
+    assert shown == "x" * DRAFT_SHOWN_CHARS + "\n… (250 more characters: `taskcraft status task-1`)"
+
+
+def test_a_short_draft_is_shown_whole() -> None:
+    assert clip("short", 10, "elsewhere") == "short"

@@ -72,6 +72,14 @@ class Harness:
     providers: FakeProviders
     workspace: Path
 
+    def allow_every_call(self, folder: Path) -> str:
+        """Run this test's agents under a policy ``open`` that allows every tool call,
+        so only a tool's own ``requires_approval`` flag asks a person. Returns its name."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "open.toml").write_text('name = "open"\ndefault_effect = "allow"\n')
+        self.settings = replace(self.settings, policy_dirs=(folder,))
+        return "open"
+
     def model(self, name: str = "model") -> str:
         """A model name unique to this test, so its script cannot leak into another test."""
         return f"{name}-{uuid.uuid4().hex[:8]}"

@@ -9,6 +9,7 @@ would break tasks already running, and needs ``workflow.patched`` instead.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import uuid
 from pathlib import Path
@@ -87,7 +88,17 @@ async def main() -> None:
                 None,
             ),
             "analyst_read_only": ("workspace-analyst", "What do the files say?", None, None),
+            "incident_report_approved": (
+                "incident-report",
+                "Weekly incident report for 2026-W47",
+                Decision(kind=DecisionKind.APPROVE, approver="carol", comment="ship it"),
+                {"week": "2026-W47"},
+            ),
         }
+        # The incident report on the shipped sample data, sent to the local outbox.
+        os.environ.update({"TASKCRAFT_SAMPLE_DATA": "1", "TASKCRAFT_REPORT_APPROVERS": "carol"})
+        for variable in ("SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "TASKCRAFT_MODEL"):
+            os.environ.pop(variable, None)
         async with httpx.AsyncClient() as http, build_worker(client, settings, http):
             for name, (agent, goal, decision, inputs) in scenarios.items():
                 text = await _scenario(client, settings, agent, goal, decision, inputs)

@@ -3,14 +3,15 @@
 from activities.agent_activity import AgentActivities
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
-from activities.store import BlobStore, ConversationStore, FolderStorageDriver
+from activities.store import BlobStorageDriver, BlobStore, ConversationStore, FolderBlobStore
 from activities.tool_activity import ToolActivities
 
 __all__ = [
     "AgentActivities",
+    "BlobStorageDriver",
     "BlobStore",
     "ConversationStore",
-    "FolderStorageDriver",
+    "FolderBlobStore",
     "ModelActivities",
     "NotifyActivities",
     "NotifySettings",

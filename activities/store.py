@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,19 +36,45 @@ class BlobMissingError(LookupError):
     """A reference points at content the store does not have (a wrong data dir, usually)."""
 
 
-class BlobStore:
-    """Blobs in a folder, named by their sha256: ``<root>/ab/cdef…``."""
+def blob_ref(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_ref(ref: str) -> str:
+    """``ref`` if it is a sha256 in hex; a path or key is never built from anything else."""
+    if len(ref) != 64 or not all(c in "0123456789abcdef" for c in ref):
+        raise BlobMissingError(f"{ref!r} is not a blob reference")
+    return ref
+
+
+class BlobStore(ABC):
+    """Immutable blobs named by the sha256 of their content, shared by every worker."""
+
+    kind: str  # names the claim-check driver, so a claim says which store holds it
+
+    @abstractmethod
+    async def put(self, data: bytes) -> str:
+        """Store ``data`` (harmless if already there) and return its reference."""
+
+    @abstractmethod
+    async def get(self, ref: str) -> bytes:
+        """The bytes stored under ``ref``; ``BlobMissingError`` if there are none."""
+
+
+class FolderBlobStore(BlobStore):
+    """Blobs in a folder, named by their sha256: ``<root>/ab/cdef…``. The default."""
+
+    kind = "folder"
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
     def _path(self, ref: str) -> Path:
-        if len(ref) != 64 or not all(c in "0123456789abcdef" for c in ref):
-            raise BlobMissingError(f"{ref!r} is not a blob reference")
+        check_ref(ref)
         return self.root / ref[:2] / ref[2:]
 
     def put_sync(self, data: bytes) -> str:
-        ref = hashlib.sha256(data).hexdigest()
+        ref = blob_ref(data)
         path = self._path(ref)
         if path.exists():
             return ref
@@ -125,16 +152,18 @@ class ConversationStore:
         return ref
 
 
-class FolderStorageDriver(StorageDriver):
+class BlobStorageDriver(StorageDriver):
     """Temporal external storage (claim check) backed by the blob store.
 
     Payloads over the converter's threshold are written here and history keeps only a
-    claim, so a large tool output can never hit the server's 2 MiB payload limit.
+    claim, so a large tool output can never hit the server's 2 MiB payload limit. The
+    driver is named after the store's kind: a worker configured with another store
+    fails on the claim with a clear error instead of reading the wrong place.
     """
 
-    def __init__(self, blobs: BlobStore, name: str = "taskcraft-folder") -> None:
+    def __init__(self, blobs: BlobStore) -> None:
         self._blobs = blobs
-        self._name = name
+        self._name = f"taskcraft-{blobs.kind}"
 
     def name(self) -> str:
         return self._name

@@ -25,7 +25,8 @@ from temporalio.converter import (
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 
-from activities.store import BlobStore, FolderStorageDriver
+from activities.store import BlobStorageDriver
+from infra.blob_store import open_blob_store
 from infra.codec import codec_from_env
 from infra.settings import Settings
 from taskcraft.errors import ConfigError, TemporalUnavailableError
@@ -43,7 +44,7 @@ def data_converter(settings: Settings) -> DataConverter:
             else pydantic_data_converter.failure_converter_class
         ),
         external_storage=ExternalStorage(
-            drivers=[FolderStorageDriver(BlobStore(settings.blob_dir))],
+            drivers=[BlobStorageDriver(open_blob_store(settings))],
             payload_size_threshold=settings.payload_store_threshold,
         ),
     )

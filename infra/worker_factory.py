@@ -26,9 +26,10 @@ from activities.connectors.logs import query_logs_tool
 from activities.connectors.slack import send_slack_message_tool
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
-from activities.store import BlobStore, ConversationStore
+from activities.store import ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import Tool, ToolRegistry, builtin_tools
+from infra.blob_store import open_record_store
 from infra.settings import PROJECT_ROOT, Settings, model_task_queue
 from taskcraft.agents import AgentSpec
 from taskcraft.catalog import BUILTIN_AGENTS
@@ -99,7 +100,7 @@ def build_worker(
     """Every worker this process runs for ``task_queue`` (default: the settings' queue)."""
     queue = task_queue or settings.task_queue
     rate_limits = settings.model_rate_limits
-    blobs = BlobStore(settings.blob_dir)
+    blobs = open_record_store(settings)
     registry = ToolRegistry(all_tools() if tools is None else tools)
     settings.workspace.mkdir(parents=True, exist_ok=True)
     agent_activities = AgentActivities(

@@ -10,13 +10,18 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import StorageDriverRetrieveContext, StorageDriverStoreContext
 
-from activities.store import BlobMissingError, BlobStore, ConversationStore, FolderStorageDriver
+from activities.store import (
+    BlobMissingError,
+    BlobStorageDriver,
+    ConversationStore,
+    FolderBlobStore,
+)
 from infra.connection import data_converter
 from infra.settings import Settings
 from taskcraft.messages import Message, Role, ToolCall
 
 
-class CountingBlobStore(BlobStore):
+class CountingBlobStore(FolderBlobStore):
     """Counts reads, to tell a cache hit from a walk of the chain."""
 
     def __init__(self, root: Path) -> None:
@@ -41,7 +46,7 @@ def turn(n: int) -> list[Message]:
 
 
 async def test_blob_ref_is_the_sha256_and_writing_twice_keeps_one_file(tmp_path: Path) -> None:
-    blobs = BlobStore(tmp_path)
+    blobs = FolderBlobStore(tmp_path)
     first = await blobs.put(b"same bytes")
     again = await blobs.put(b"same bytes")
     assert first == again == hashlib.sha256(b"same bytes").hexdigest()
@@ -50,7 +55,7 @@ async def test_blob_ref_is_the_sha256_and_writing_twice_keeps_one_file(tmp_path:
 
 
 async def test_unknown_or_malformed_refs_raise_blob_missing(tmp_path: Path) -> None:
-    blobs = BlobStore(tmp_path)
+    blobs = FolderBlobStore(tmp_path)
     with pytest.raises(BlobMissingError, match="is not in the store"):
         await blobs.get("0" * 64)
     with pytest.raises(BlobMissingError, match="is not a blob reference"):
@@ -58,7 +63,7 @@ async def test_unknown_or_malformed_refs_raise_blob_missing(tmp_path: Path) -> N
 
 
 async def test_each_segment_stores_its_parent_and_only_the_added_messages(tmp_path: Path) -> None:
-    blobs = BlobStore(tmp_path)
+    blobs = FolderBlobStore(tmp_path)
     store = ConversationStore(blobs)
     first = await store.append(None, [Message.system("be brief"), Message.user("go")])
     second = await store.append(first, turn(1))
@@ -80,20 +85,20 @@ async def test_each_segment_stores_its_parent_and_only_the_added_messages(tmp_pa
 
 async def test_a_retried_turn_reads_and_writes_the_same_conversation(tmp_path: Path) -> None:
     """Another worker (cold cache) reads identical messages; the same append gives the same ref."""
-    blobs = BlobStore(tmp_path)
+    blobs = FolderBlobStore(tmp_path)
     store = ConversationStore(blobs)
     parent = await store.append(None, [Message.user("go"), *turn(1)])
     child = await store.append(parent, turn(2))
     files = len(files_in(tmp_path))
 
-    retrying_worker = ConversationStore(BlobStore(tmp_path))
+    retrying_worker = ConversationStore(FolderBlobStore(tmp_path))
     assert await retrying_worker.load(parent) == await store.load(parent)
     assert await retrying_worker.append(parent, turn(2)) == child
     assert len(files_in(tmp_path)) == files
 
 
 async def test_cold_load_walks_the_chain_once_then_serves_from_cache(tmp_path: Path) -> None:
-    writer = ConversationStore(BlobStore(tmp_path))
+    writer = ConversationStore(FolderBlobStore(tmp_path))
     ref = await writer.append(None, [Message.user("go")])
     for n in range(1, 5):
         ref = await writer.append(ref, turn(n))
@@ -112,7 +117,7 @@ async def test_cold_load_walks_the_chain_once_then_serves_from_cache(tmp_path: P
 
 async def test_a_cold_load_caches_only_the_conversation_asked_for(tmp_path: Path) -> None:
     """Loading a long chain after a restart does not push live conversations out of the cache."""
-    writer = ConversationStore(BlobStore(tmp_path))
+    writer = ConversationStore(FolderBlobStore(tmp_path))
     long_chain = await writer.append(None, [Message.user("long task")])
     for n in range(1, 6):
         long_chain = await writer.append(long_chain, turn(n))
@@ -127,7 +132,7 @@ async def test_a_cold_load_caches_only_the_conversation_asked_for(tmp_path: Path
 
 
 async def test_a_tiny_cache_evicts_yet_every_conversation_loads_right(tmp_path: Path) -> None:
-    store = ConversationStore(BlobStore(tmp_path), cache_size=1)
+    store = ConversationStore(FolderBlobStore(tmp_path), cache_size=1)
     a = await store.append(None, [Message.user("task a")])
     b = await store.append(None, [Message.user("task b")])
     for n in range(1, 4):
@@ -150,7 +155,7 @@ async def test_a_tiny_cache_evicts_yet_every_conversation_loads_right(tmp_path: 
 
 
 async def test_folder_driver_round_trips_payloads_by_their_hash(tmp_path: Path) -> None:
-    driver = FolderStorageDriver(BlobStore(tmp_path))
+    driver = BlobStorageDriver(FolderBlobStore(tmp_path))
     payloads = [
         Payload(metadata={"encoding": b"json/plain"}, data=b'"one"'),
         Payload(metadata={"encoding": b"json/plain"}, data=b'"two"'),

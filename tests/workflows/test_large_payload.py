@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel
 from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import Client
 
 from activities.tools import Tool, ToolContext
+from infra.connection import data_converter
 from taskcraft.agents import AgentSpec
 from taskcraft.status import TaskStatus
 from taskcraft.task import ToolOutcome
 from tests.support.fake_providers import FakeToolCall, reply
+from tests.support.s3_server import create_bucket, s3_server
 from tests.workflows.conftest import Harness
 
 SERVER_PAYLOAD_LIMIT = 2 * 1024 * 1024
@@ -73,15 +77,7 @@ async def test_tool_output_over_2_mib_is_stored_and_task_completes(
         reply("The export has 40,000 rows."),
         model=model,
     )
-    agent = AgentSpec.model_validate(
-        {
-            "name": "exporter",
-            "instructions": "Export what you are asked for.",
-            "model_route": [f"openai:{model}"],
-            "tools": ["dump"],
-            "policy": "open",
-        }
-    )
+    agent = exporter(model)
     async with harness.worker([agent], tools=[DUMP]):
         handle = await harness.start(agent, "export orders")
         result = await asyncio.wait_for(handle.result(), timeout=60)
@@ -117,3 +113,51 @@ async def test_tool_output_over_2_mib_is_stored_and_task_completes(
     assert all(size > BIG_CHARS for size in claims.values())
     stored = [p for p in harness.settings.blob_dir.rglob("*") if p.is_file()]
     assert sum(1 for p in stored if p.stat().st_size > SERVER_PAYLOAD_LIMIT) >= 2
+
+
+async def test_with_the_bucket_store_large_outputs_go_to_s3_and_nothing_to_local_disk(
+    harness: Harness, tmp_path: Path
+) -> None:
+    """Workers that share no disk: conversation and claim check both live in the bucket."""
+    harness.allow_every_call(tmp_path / "policies")
+    model = harness.model()
+    harness.providers.script(
+        reply("Exporting.", [FakeToolCall("dump", {"name": "orders"}, id="d1")]),
+        reply("Exported."),
+        model=model,
+    )
+    agent = exporter(model)
+    with s3_server() as endpoint:
+        bucket = create_bucket(endpoint)
+        harness.settings = replace(harness.settings, env={**harness.settings.env, **bucket.env()})
+        # Worker and client take the claim check from the client's converter.
+        harness.client = await Client.connect(
+            harness.client.service_client.config.target_host,
+            namespace=harness.client.namespace,
+            data_converter=data_converter(harness.settings),
+        )
+        async with harness.worker([agent], tools=[DUMP]):
+            handle = await harness.start(agent, "export orders")
+            result = await asyncio.wait_for(handle.result(), timeout=60)
+        sizes = bucket.sizes()
+
+    assert result.status is TaskStatus.COMPLETED
+    assert harness.providers.requests(model=model)[1].body["messages"][-1]["content"] == (
+        big_text()
+    )
+    assert not harness.settings.blob_dir.exists()
+    assert all(key.startswith("taskcraft/") for key in sizes)
+    # The tool's result and the next model input (claim check), and the conversation.
+    assert sum(1 for size in sizes.values() if size > SERVER_PAYLOAD_LIMIT) >= 3
+
+
+def exporter(model: str) -> AgentSpec:
+    return AgentSpec.model_validate(
+        {
+            "name": "exporter",
+            "instructions": "Export what you are asked for.",
+            "model_route": [f"openai:{model}"],
+            "tools": ["dump"],
+            "policy": "open",
+        }
+    )

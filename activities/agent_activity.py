@@ -105,7 +105,7 @@ class AgentActivities:
                 "agent.pinned",
                 route=[ref.ref for ref in spec.model_route],
                 policy=policy.name,
-                policy_hash=policy_ref,
+                policy_hash=policy.content_hash(),
                 offline_model=bool(offline),
             )
             refs = [*spec.model_route, *(r for step in spec.step_routes for r in step.route)]
@@ -115,7 +115,7 @@ class AgentActivities:
                     spec=spec,
                     tools=tools,
                     policy=policy,
-                    policy_hash=policy_ref,
+                    policy_hash=policy.content_hash(),
                     prices={
                         ref.ref: self._prices[ref.ref] for ref in refs if ref.ref in self._prices
                     },
@@ -129,7 +129,7 @@ class AgentActivities:
 
 
 def _canonical(value: object) -> bytes:
-    """The same canonical form as ``Policy.content_hash``, so the blob ref is the policy hash."""
+    """Sorted keys, no spaces: the same agent and policy always store the same bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 

@@ -68,3 +68,11 @@ async def test_raw_history_contains_no_plaintext(harness: Harness) -> None:
     for plaintext in (secret_goal, file_text, answer, "secret.txt"):
         assert plaintext.encode() not in blob, f"{plaintext!r} is readable in history"
     assert b"binary/encrypted" in blob
+    # The blob store (conversation, pinned policy and tools) holds only ciphertext too.
+    stored = [path.read_bytes() for path in settings.blob_dir.rglob("*") if path.is_file()]
+    assert len(stored) >= 4  # policy, tools, and at least two conversation segments
+    for plaintext in (secret_goal, file_text, answer, "secret.txt", "read_file"):
+        assert not any(plaintext.encode() in data for data in stored), (
+            f"{plaintext!r} is readable in the blob store"
+        )
+    assert all(b"binary/encrypted" in data for data in stored)

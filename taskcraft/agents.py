@@ -59,6 +59,9 @@ class RecoverySettings(BaseModel):
     backoff_coefficient: float = Field(default=2.0, ge=1)
     max_delay_s: float = Field(default=15 * 60.0, gt=0)
     window_s: float = Field(default=6 * 3600.0, gt=0)  # then the task FAILS with the cause
+    # A model that failed is tried last, not first, for this long: later steps do not pay
+    # its retries again while its provider is down. 0 tries the route in order each time.
+    failover_cooldown_s: float = Field(default=300.0, ge=0)
 
 
 class AgentSpec(BaseModel):

@@ -111,6 +111,8 @@ class TaskState(BaseModel):
     policy_name: str = ""
     policy_hash: str = ""
     recovery: RecoveryInfo | None = None
+    # Model reference → until when it is tried last (it failed; see failover_cooldown_s).
+    model_cooldowns: dict[str, datetime] = Field(default_factory=dict)
     paused_by: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None

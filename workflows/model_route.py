@@ -121,6 +121,18 @@ async def _call(task: TaskWorkflowBase, ref: ModelRef, request: ModelCallInput) 
     return result
 
 
+def cooling_last(
+    route: list[ModelRef], cooldowns: dict[str, datetime], now: datetime
+) -> list[ModelRef]:
+    """The route with references still cooling down after a failure moved to the end.
+
+    Order is kept within each group, so the primary is first again once it has rested,
+    and a cooling reference is still tried when nothing else answers.
+    """
+    resting = [ref for ref in route if cooldowns.get(ref.ref, now) > now]
+    return [ref for ref in route if ref not in resting] + resting
+
+
 async def call_model(
     task: TaskWorkflowBase,
     route: list[ModelRef],
@@ -134,9 +146,10 @@ async def call_model(
     recovery_started: datetime | None = None
     delay_s = recovery.initial_delay_s
     attempt = 0
+    cooldowns = task.state.model_cooldowns
     while True:
         round_failures: list[str] = []
-        for ref in route:
+        for ref in cooling_last(route, cooldowns, workflow.now()):
             try:
                 result = await _call(task, ref, request)
             except ActivityError as error:
@@ -148,7 +161,12 @@ async def call_model(
                 round_failures.append(text)
                 if kind in REQUEST_ERRORS:
                     raise TaskFailedError(f"the model request was refused: {text}") from error
+                if recovery.failover_cooldown_s > 0:
+                    cooldowns[ref.ref] = workflow.now() + timedelta(
+                        seconds=recovery.failover_cooldown_s
+                    )
                 continue
+            cooldowns.pop(ref.ref, None)
             if recovery_started is not None:
                 task.state.recovery = None
                 task.set_status(TaskStatus.RUNNING)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -186,6 +187,31 @@ async def test_auth_failure_is_not_retried_and_fails_over_with_the_conversation(
     assert turns[1]["content"][-1]["type"] == "tool_use"
     assert turns[2]["content"][0]["tool_use_id"] == "c1"
     assert "alpha" in turns[2]["content"][0]["content"]
+
+
+async def test_a_model_that_failed_is_tried_last_while_it_cools_down(harness: Harness) -> None:
+    """After the primary gives up at step 1, steps 2 and 3 go straight to the backup:
+    its retries are not paid again on every step while its provider is down."""
+    (harness.workspace / "a.txt").write_text("alpha")
+    primary, backup = harness.model("primary"), harness.model("backup")
+    harness.providers.script(fault(503), fault(503), model=primary)
+    harness.providers.script(
+        reply("", [FakeToolCall("list_files", {"path": "."}, id="c1")]),
+        reply("", [FakeToolCall("read_file", {"path": "a.txt"}, id="c2")]),
+        reply("a.txt says alpha"),
+        model=backup,
+    )
+    spec = agent(ref("openai", primary, maximum_attempts=2), ref("anthropic", backup))
+    async with harness.worker([spec]):
+        handle = await harness.start(spec)
+        result = await handle.result()
+        state = await harness.state(handle)
+    assert (result.status, result.result) == (TaskStatus.COMPLETED, "a.txt says alpha")
+    assert harness.providers.count(model=primary) == 2  # step 1's two attempts, no more
+    assert [s.model for s in state.steps] == [f"anthropic:{backup}"] * 3
+    assert [len(s.failovers) for s in state.steps] == [1, 0, 0]
+    until = state.model_cooldowns[f"openai:{primary}"]
+    assert until - state.steps[0].started_at >= timedelta(seconds=299)
 
 
 async def test_route_retry_settings_come_from_taskcraft_model(harness: Harness) -> None:

@@ -19,9 +19,12 @@ COPY requirements.lock ./
 RUN pip install --no-deps --require-hashes -r requirements.lock
 
 # The project itself; its dependencies are all in the lock, so nothing else is resolved.
+# The worker imports workflows/ from /app, which stays read-only at run time: compile it
+# here, or the workflow sandbox compiles those modules from source for every new task.
 COPY . .
 RUN pip install --no-deps . \
     && rm -rf build ./*.egg-info \
+    && python -m compileall -q /app \
     && groupadd --system --gid 10001 taskcraft \
     && useradd --system --uid 10001 --gid taskcraft --home-dir /home/taskcraft --create-home taskcraft \
     && mkdir -p /data \

@@ -20,7 +20,7 @@ import structlog
 
 from infra.connection import connect
 from infra.logging import configure_logging
-from infra.metrics import prometheus_runtime, task_counter
+from infra.metrics import task_counter, worker_runtime
 from infra.settings import Settings
 from infra.worker_factory import build_worker, open_http
 from taskcraft.errors import TaskcraftError
@@ -29,7 +29,7 @@ log = structlog.stdlib.get_logger("taskcraft.worker")
 
 
 async def run_worker(settings: Settings) -> None:
-    runtime = prometheus_runtime(settings.metrics_port) if settings.metrics_port else None
+    runtime = worker_runtime(settings.metrics_port)
     client = await connect(settings, runtime)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -51,9 +51,9 @@ async def run_worker(settings: Settings) -> None:
             default_route=list(settings.default_route),
             workspace=str(settings.workspace),
             pid=os.getpid(),
-            metrics=f":{settings.metrics_port}/metrics" if runtime else "off",
+            metrics=f":{settings.metrics_port}/metrics" if settings.metrics_port else "off",
         )
-        async with worker, task_counter(client, runtime):
+        async with worker, task_counter(client, runtime, enabled=bool(settings.metrics_port)):
             await stop.wait()
             log.info("worker.stopping")
     log.info("worker.stopped")

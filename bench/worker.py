@@ -42,6 +42,7 @@ from bench.agent_defs import bench_agent, noop_tool, write_policy  # noqa: E402
 from infra import worker_factory  # noqa: E402
 from infra.connection import data_converter  # noqa: E402
 from infra.logging import configure_logging  # noqa: E402
+from infra.metrics import worker_runtime  # noqa: E402
 from infra.settings import Settings  # noqa: E402
 from infra.worker_factory import build_worker, open_http  # noqa: E402
 
@@ -126,12 +127,18 @@ async def main() -> None:
         "OPENAI_API_KEY": "bench",
     }
     settings = Settings.from_env(env)
-    runtime = Runtime(
-        telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"127.0.0.1:{a.metrics_port}"),
-            logging=LoggingConfig(
-                filter=TelemetryFilter(core_level=a.core_log, other_level="ERROR")
-            ),
+    # As shipped (Core's logs forwarded to Python logging), unless a Core log level for
+    # debugging the SDK itself is asked for.
+    runtime = (
+        worker_runtime(a.metrics_port, host="127.0.0.1")
+        if a.core_log == "WARN"
+        else Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(bind_address=f"127.0.0.1:{a.metrics_port}"),
+                logging=LoggingConfig(
+                    filter=TelemetryFilter(core_level=a.core_log, other_level="ERROR")
+                ),
+            )
         )
     )
     converter = data_converter(settings)

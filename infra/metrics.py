@@ -21,11 +21,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import structlog
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 
 from taskcraft.status import TaskStatus
 
@@ -34,10 +42,29 @@ log = structlog.stdlib.get_logger("taskcraft.metrics")
 TASK_COUNT_INTERVAL_S = 30.0
 
 
-def prometheus_runtime(port: int, host: str = "0.0.0.0") -> Runtime:
+CORE_LOGGER = "temporalio.core"
+
+
+def worker_runtime(metrics_port: int, host: str = "0.0.0.0") -> Runtime:
+    """The worker's Temporal runtime: Core's logs forwarded, Prometheus metrics on a port.
+
+    By default Core writes its warnings to stdout from the thread that drives every
+    workflow, so a stdout nobody reads (a pipe a supervisor stopped draining) would
+    stall the whole worker once the pipe fills. Forwarded, they go through Python
+    logging and come out as JSON lines on stderr with the rest of the worker's log.
+    """
+    metrics = (
+        PrometheusConfig(bind_address=f"{host}:{metrics_port}", durations_as_seconds=True)
+        if metrics_port
+        else None
+    )
     return Runtime(
         telemetry=TelemetryConfig(
-            metrics=PrometheusConfig(bind_address=f"{host}:{port}", durations_as_seconds=True)
+            logging=LoggingConfig(
+                filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+                forwarding=LogForwardingConfig(logger=logging.getLogger(CORE_LOGGER)),
+            ),
+            metrics=metrics,
         )
     )
 
@@ -61,8 +88,8 @@ async def count_tasks_forever(
 
 
 @contextlib.asynccontextmanager
-async def task_counter(client: Client, runtime: Runtime | None) -> AsyncIterator[None]:
-    if runtime is None:
+async def task_counter(client: Client, runtime: Runtime, enabled: bool) -> AsyncIterator[None]:
+    if not enabled:
         yield
         return
     job = asyncio.create_task(count_tasks_forever(client, runtime))

@@ -53,3 +53,7 @@ def test_sigkill_mid_task_resumes_without_repeating_completed_calls(
     assert history.returncode == 0
     assert "list_files" in history.stdout
     assert "read_file" in history.stdout
+    # The worker's whole output (its own log, the SDK's and Core's) is JSON lines.
+    lines = [line for line in processes.worker_log(1).splitlines() if line.strip()]
+    assert lines
+    assert all(isinstance(json.loads(line), dict) for line in lines), lines

@@ -70,14 +70,7 @@ async def test_tool_output_over_2_mib_is_stored_and_task_completes(
     harness: Harness, tmp_path: Path
 ) -> None:
     """2.5 MiB of tool output: history holds claims only, the model still reads every byte."""
-    harness.allow_every_call(tmp_path / "policies")
-    model = harness.model()
-    harness.providers.script(
-        reply("Exporting.", [FakeToolCall("dump", {"name": "orders"}, id="d1")]),
-        reply("The export has 40,000 rows."),
-        model=model,
-    )
-    agent = exporter(model)
+    model, agent = export_task(harness, tmp_path, "The export has 40,000 rows.")
     async with harness.worker([agent], tools=[DUMP]):
         handle = await harness.start(agent, "export orders")
         result = await asyncio.wait_for(handle.result(), timeout=60)
@@ -119,14 +112,7 @@ async def test_with_the_bucket_store_large_outputs_go_to_s3_and_nothing_to_local
     harness: Harness, tmp_path: Path
 ) -> None:
     """Workers that share no disk: conversation and claim check both live in the bucket."""
-    harness.allow_every_call(tmp_path / "policies")
-    model = harness.model()
-    harness.providers.script(
-        reply("Exporting.", [FakeToolCall("dump", {"name": "orders"}, id="d1")]),
-        reply("Exported."),
-        model=model,
-    )
-    agent = exporter(model)
+    model, agent = export_task(harness, tmp_path, "Exported.")
     with s3_server() as endpoint:
         bucket = create_bucket(endpoint)
         harness.settings = replace(harness.settings, env={**harness.settings.env, **bucket.env()})
@@ -149,6 +135,18 @@ async def test_with_the_bucket_store_large_outputs_go_to_s3_and_nothing_to_local
     assert all(key.startswith("taskcraft/") for key in sizes)
     # The tool's result and the next model input (claim check), and the conversation.
     assert sum(1 for size in sizes.values() if size > SERVER_PAYLOAD_LIMIT) >= 3
+
+
+def export_task(harness: Harness, tmp_path: Path, answer: str) -> tuple[str, AgentSpec]:
+    """An agent that calls ``dump`` once, then answers; its model's name, and the agent."""
+    harness.allow_every_call(tmp_path / "policies")
+    model = harness.model()
+    harness.providers.script(
+        reply("Exporting.", [FakeToolCall("dump", {"name": "orders"}, id="d1")]),
+        reply(answer),
+        model=model,
+    )
+    return model, exporter(model)
 
 
 def exporter(model: str) -> AgentSpec:

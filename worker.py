@@ -53,7 +53,7 @@ async def run_worker(settings: Settings) -> None:
             pid=os.getpid(),
             metrics=f":{settings.metrics_port}/metrics" if settings.metrics_port else "off",
         )
-        async with worker, task_counter(client, runtime, enabled=bool(settings.metrics_port)):
+        async with worker, task_counter(client, runtime if settings.metrics_port else None):
             await stop.wait()
             log.info("worker.stopping")
     log.info("worker.stopped")

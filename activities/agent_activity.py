@@ -12,7 +12,6 @@ the approvers come from (``TASKCRAFT_REPORT_APPROVERS``).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -22,7 +21,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.connectors.config_check import check_incident_config
 from activities.log_context import activity_log_context
-from activities.store import BlobStore
+from activities.store import BlobStore, canonical_json
 from activities.tools.registry import ToolRegistry
 from taskcraft.agents import AgentSpec, PinnedAgent
 from taskcraft.budgets import ModelPrice
@@ -96,9 +95,9 @@ class AgentActivities:
                 ) from exc
             except (PolicyFileError, TaskcraftError, ValueError) as exc:
                 raise _config_error(str(exc)) from exc
-            policy_ref = await self._blobs.put(_canonical(policy.model_dump(mode="json")))
+            policy_ref = await self._blobs.put(canonical_json(policy.model_dump(mode="json")))
             tools_ref = await self._blobs.put(
-                _canonical([t.model_dump(mode="json") for t in tools])
+                canonical_json([t.model_dump(mode="json") for t in tools])
             )
             offline = [ref.ref for ref in spec.model_route if ref.is_offline]
             log.info(
@@ -126,11 +125,6 @@ class AgentActivities:
                 tools_ref=tools_ref if tools else None,
                 policy_ref=policy_ref,
             )
-
-
-def _canonical(value: object) -> bytes:
-    """Sorted keys, no spaces: the same agent and policy always store the same bytes."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _config_error(message: str, kind: ErrorType = ErrorType.CONFIG) -> ApplicationError:

@@ -19,6 +19,7 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
+from activities.aws_env import AwsAccess, first_set
 from activities.store import BlobMissingError, BlobStore, blob_ref, check_ref
 from taskcraft.errors import ConfigError
 
@@ -54,31 +55,30 @@ class S3BlobStore(BlobStore):
     @classmethod
     def from_env(cls, url: str, env: Mapping[str, str]) -> S3BlobStore:
         location = S3Location.parse(url)
+        access = AwsAccess.from_env(env)
+        if problems := access.problems():
+            raise ConfigError(" ".join(problems))
         try:
-            session_module = import_module("botocore.session")
-            config_module = import_module("botocore.config")
-        except ImportError as exc:
-            raise ConfigError(f"{_NO_BOTOCORE}; it is not installed") from exc
-        session = session_module.get_session()
-        endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or None
-        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-        credentials = {
-            "aws_access_key_id": env.get("AWS_ACCESS_KEY_ID") or None,
-            "aws_secret_access_key": env.get("AWS_SECRET_ACCESS_KEY") or None,
-            "aws_session_token": env.get("AWS_SESSION_TOKEN") or None,
-        }
-        client = session.create_client(
-            "s3",
-            region_name=region,
-            endpoint_url=endpoint,
-            # Path-style addressing works with every S3-compatible server.
-            config=config_module.Config(
-                s3={"addressing_style": "path"},
+            botocore = import_module("botocore.session")
+            config = import_module("botocore.config").Config(
+                s3={"addressing_style": "path"},  # works with every S3-compatible server
                 retries={"mode": "standard", "max_attempts": 5},
                 max_pool_connections=50,
-            ),
-            **{k: v for k, v in credentials.items() if v},
-        )
+            )
+        except ImportError as exc:
+            raise ConfigError(f"{_NO_BOTOCORE}; it is not installed") from exc
+        try:
+            client = botocore.Session(profile=access.profile or None).create_client(
+                "s3",
+                region_name=access.region or "us-east-1",
+                endpoint_url=first_set(env, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL") or None,
+                aws_access_key_id=access.access_key_id or None,
+                aws_secret_access_key=access.secret_access_key or None,
+                aws_session_token=access.session_token or None,
+                config=config,
+            )
+        except Exception as exc:  # botocore's own errors: an unknown profile, a bad endpoint
+            raise ConfigError(f"{BLOB_STORE_ENV}: the S3 client cannot be set up: {exc}") from exc
         return cls(client, location)
 
     def _key(self, ref: str) -> str:

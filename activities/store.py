@@ -103,7 +103,8 @@ class FolderBlobStore(BlobStore):
         return await asyncio.to_thread(self.get_sync, ref)
 
 
-def _canonical(value: object) -> bytes:
+def canonical_json(value: object) -> bytes:
+    """Sorted keys, no spaces: equal values are equal bytes, so they share one blob."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -147,7 +148,7 @@ class ConversationStore:
     async def append(self, parent: str | None, added: Sequence[Message]) -> str:
         base = await self.load(parent)
         segment = {"parent": parent, "messages": [m.model_dump(mode="json") for m in added]}
-        ref = await self.blobs.put(_canonical(segment))
+        ref = await self.blobs.put(canonical_json(segment))
         self._remember(ref, (*base, *added))
         return ref
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import shutil
+import tempfile
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,8 @@ from fake_openai import FakeOpenAI
 # isort: on
 from bench.agent_defs import AGENT_NAME, goal
 from bench.measure import step_gaps, task_history
+from infra.connection import data_converter
+from infra.settings import Settings
 from taskcraft.approvals import Decision, DecisionKind
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult
@@ -65,6 +70,48 @@ class Bench:
             extra_args=self.worker_args,
             env={**self.worker_env, **(env or {})},
         ).start()
+
+
+@contextlib.asynccontextmanager
+async def open_bench(
+    sqlite: Path,
+    log_level: str = "info",
+    worker_args: tuple[str, ...] = (),
+    worker_env: dict[str, str] | None = None,
+) -> AsyncIterator[Bench]:
+    """One tuned server, one fake OpenAI server and a data dir, torn down on the way out."""
+    data_dir = Path(tempfile.mkdtemp(prefix="tcbench-"))
+    server = TunedServer(sqlite).start()
+    fake = FakeOpenAI().start()
+    try:
+        yield Bench(
+            client=await _connect(data_converter(Settings(data_dir=data_dir))),
+            bare=await bare.connect(ADDRESS),
+            fake=fake,
+            server=server,
+            data_dir=data_dir,
+            log_level=log_level,
+            worker_args=worker_args,
+            worker_env=worker_env or {},
+        )
+    finally:
+        fake.stop()
+        server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+async def _connect(converter: Any) -> Client:
+    """A client once the fresh server answers visibility queries (it takes a moment)."""
+    deadline = time.time() + 60
+    while True:
+        try:
+            client = await Client.connect(ADDRESS, data_converter=converter)
+            await client.count_workflows()
+            return client
+        except Exception:
+            if time.time() > deadline:
+                raise
+            await asyncio.sleep(0.25)
 
 
 def new_id(prefix: str) -> str:

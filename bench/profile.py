@@ -16,24 +16,18 @@ import argparse
 import asyncio
 import collections
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # isort: off
 # bench.procs first: it puts ../shared/bench on sys.path for the imports below.
-from bench.procs import ADDRESS, TunedServer
-import bare_temporal as bare
-from fake_openai import FakeOpenAI
 
 # isort: on
 from bench import phases
-from bench.run import _connect, data_converter_for
 
 RESULTS = Path(__file__).resolve().parent / "results"
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^:()]*)(?::\d+)?\)$")
@@ -72,20 +66,11 @@ def summarize(raw: Path, top: int) -> str:
 
 
 async def profile(a: argparse.Namespace) -> Path:
-    data_dir = Path(tempfile.mkdtemp(prefix="tcbench-prof-"))
-    server = TunedServer(Path("/tmp/tcbench-profile.sqlite")).start()
-    fake = FakeOpenAI().start()
     out = RESULTS / "profile.txt"
     RESULTS.mkdir(exist_ok=True)
-    try:
-        b = phases.Bench(
-            client=await _connect(data_converter_for(data_dir)),
-            bare=await bare.connect(ADDRESS),
-            fake=fake,
-            server=server,
-            data_dir=data_dir,
-            log_level=a.worker_log_level,
-        )
+    async with phases.open_bench(
+        Path("/tmp/tcbench-profile.sqlite"), log_level=a.worker_log_level
+    ) as b:
         worker = b.worker()
         try:
             await phases.tc_warmup(b)
@@ -105,10 +90,6 @@ async def profile(a: argparse.Namespace) -> Path:
             await asyncio.wait_for(spy.wait(), timeout=60)
         finally:
             worker.stop()
-    finally:
-        fake.stop()
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
     return out
 
 

@@ -23,9 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,16 +32,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # isort: off
 # bench.procs first: it puts ../shared/bench on sys.path for the imports below.
-from bench.procs import ADDRESS, SHARED_BENCH, TunedServer
+from bench.procs import SHARED_BENCH
 import bare_temporal as bare
 from bench_lib import machine_info, write_json
-from fake_openai import FakeOpenAI
 
 # isort: on
 from bench import phases
 from bench.report import report
-from infra.connection import data_converter
-from infra.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SECTIONS = ["latency", "throughput", "history", "peer", "parked"]
@@ -57,50 +52,19 @@ async def run(a: argparse.Namespace) -> dict[str, Any]:
         "shared_bench": str(SHARED_BENCH),
     }
     out = RESULTS / f"{a.tag}.json"
-    data_dir = Path(tempfile.mkdtemp(prefix="tcbench-"))
-    server = TunedServer(Path(f"/tmp/tcbench-{a.tag}.sqlite")).start()
-    fake = FakeOpenAI().start()
-    try:
-        b = phases.Bench(
-            client=await _connect(data_converter_for(data_dir)),
-            bare=await bare.connect(ADDRESS),
-            fake=fake,
-            server=server,
-            data_dir=data_dir,
-            log_level=a.worker_log_level,
-            worker_args=tuple(a.worker_args.split()),
-            worker_env=dict(pair.split("=", 1) for pair in a.worker_env),
-        )
+    async with phases.open_bench(
+        Path(f"/tmp/tcbench-{a.tag}.sqlite"),
+        log_level=a.worker_log_level,
+        worker_args=tuple(a.worker_args.split()),
+        worker_env=dict(pair.split("=", 1) for pair in a.worker_env),
+    ) as b:
         for section in a.sections:
             t0 = time.time()
             doc[section] = await SECTION_BODIES[section](b, a)
             doc[f"{section}_section_s"] = time.time() - t0
             print(f"== {section} done in {time.time() - t0:.0f}s", flush=True)
             write_json(out, doc)
-    finally:
-        fake.stop()
-        server.stop()
-        shutil.rmtree(data_dir, ignore_errors=True)
     return doc
-
-
-def data_converter_for(data_dir: Path) -> Any:
-    return data_converter(Settings(data_dir=data_dir))
-
-
-async def _connect(converter: Any) -> Any:
-    from temporalio.client import Client
-
-    deadline = time.time() + 60
-    while True:
-        try:
-            client = await Client.connect(ADDRESS, data_converter=converter)
-            await client.count_workflows()
-            return client
-        except Exception:
-            if time.time() > deadline:
-                raise
-            await asyncio.sleep(0.25)
 
 
 async def latency(b: phases.Bench, a: argparse.Namespace) -> dict[str, Any]:

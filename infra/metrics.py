@@ -88,8 +88,9 @@ async def count_tasks_forever(
 
 
 @contextlib.asynccontextmanager
-async def task_counter(client: Client, runtime: Runtime, enabled: bool) -> AsyncIterator[None]:
-    if not enabled:
+async def task_counter(client: Client, runtime: Runtime | None) -> AsyncIterator[None]:
+    """Counts tasks by status into the runtime's metrics; with no metrics (None), nothing."""
+    if runtime is None:
         yield
         return
     job = asyncio.create_task(count_tasks_forever(client, runtime))

@@ -16,7 +16,7 @@ import asyncio
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import import_module
 from importlib.util import find_spec
@@ -24,6 +24,7 @@ from typing import Any
 
 import httpx
 
+from activities.aws_env import AwsAccess, first_set
 from activities.connectors import LogBatch, heartbeat, is_transient, transient_error, url_problem
 from activities.tools.base import ToolError
 from taskcraft.errors import ConfigError
@@ -42,29 +43,17 @@ AWS_CREDENTIAL_VARIABLES = (
 
 
 @dataclass(frozen=True)
-class CloudWatchSettings:
-    region: str = ""
+class CloudWatchSettings(AwsAccess):
     log_group: str = ""
     endpoint_url: str = ""
-    profile: str = ""
-    access_key_id: str = ""
-    secret_access_key: str = field(default="", repr=False)
-    session_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> CloudWatchSettings:
-        def get(*names: str) -> str:
-            return next((env[n].strip() for n in names if env.get(n, "").strip()), "")
-
         return cls(
-            region=get("AWS_REGION", "AWS_DEFAULT_REGION"),
-            log_group=get("CLOUDWATCH_LOG_GROUP"),
+            **asdict(AwsAccess.from_env(env)),
+            log_group=first_set(env, "CLOUDWATCH_LOG_GROUP"),
             # The variables botocore itself reads for a custom endpoint (LocalStack, tests).
-            endpoint_url=get("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL"),
-            profile=get("AWS_PROFILE"),
-            access_key_id=get("AWS_ACCESS_KEY_ID"),
-            secret_access_key=get("AWS_SECRET_ACCESS_KEY"),
-            session_token=get("AWS_SESSION_TOKEN"),
+            endpoint_url=first_set(env, "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", "AWS_ENDPOINT_URL"),
         )
 
     def problems(self) -> list[str]:
@@ -73,9 +62,7 @@ class CloudWatchSettings:
             found.append("AWS_REGION is not set (the region of the log group, e.g. eu-west-1).")
         if not self.log_group:
             found.append("CLOUDWATCH_LOG_GROUP is not set (the log group to search).")
-        if bool(self.access_key_id) != bool(self.secret_access_key):
-            missing = "AWS_SECRET_ACCESS_KEY" if self.access_key_id else "AWS_ACCESS_KEY_ID"
-            found.append(f"{missing} is not set; AWS access keys come in pairs.")
+        found += super().problems()
         if self.endpoint_url and (problem := url_problem("AWS_ENDPOINT_URL", self.endpoint_url)):
             found.append(problem)
         return found

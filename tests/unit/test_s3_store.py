@@ -97,3 +97,16 @@ async def test_converter_with_the_bucket_keeps_large_payloads_out_of_history(
     # A CLI with the same settings (another process, say) reads it back.
     again = data_converter(Settings(env=bucket.env(), payload_store_threshold=1024))
     assert await again.decode(encoded, [str]) == [large]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"AWS_ACCESS_KEY_ID": "AKIA1"}, "AWS_SECRET_ACCESS_KEY is not set; AWS access keys come"),
+        ({"AWS_PROFILE": "no-such-profile"}, "the S3 client cannot be set up: .*no-such-profile"),
+    ],
+)
+def test_bad_aws_settings_are_one_clear_line(extra: dict[str, str], message: str) -> None:
+    env = {BLOB_STORE_ENV: "s3://runs", **extra}
+    with pytest.raises(ConfigError, match=message):
+        open_blob_store(Settings(env=env))

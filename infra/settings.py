@@ -66,6 +66,27 @@ def parse_rate_limits(env: Mapping[str, str]) -> dict[str, float]:
     return limits
 
 
+TOOL_QUEUES_ENV = "TASKCRAFT_TOOL_QUEUES"
+
+
+def parse_tool_queues(env: Mapping[str, str]) -> dict[str, str]:
+    """``TASKCRAFT_TOOL_QUEUES=run_shell=build-box,query_sql=db-host``: tool → task queue.
+
+    A tool listed here runs only on workers polling that queue (started on the machine
+    where its resource lives with ``TASKCRAFT_TASK_QUEUE=build-box``).
+    """
+    queues: dict[str, str] = {}
+    for pair in filter(None, (part.strip() for part in env.get(TOOL_QUEUES_ENV, "").split(","))):
+        tool, _, queue = (text.strip() for text in pair.partition("="))
+        if not tool or not queue:
+            raise ConfigError(
+                f"{TOOL_QUEUES_ENV} takes tool=queue pairs separated by commas "
+                f"(e.g. run_shell=build-box), not {pair!r}"
+            )
+        queues[tool] = queue
+    return queues
+
+
 def model_task_queue(task_queue: str, provider: str) -> str:
     """The queue that serves one provider's model calls when that provider is rate limited."""
     return f"{task_queue}-model-{provider}"
@@ -108,6 +129,11 @@ class Settings:
         return parse_rate_limits(self.env)
 
     @property
+    def tool_task_queues(self) -> dict[str, str]:
+        """Tool → the task queue its calls go to (checked in ``from_env``)."""
+        return parse_tool_queues(self.env)
+
+    @property
     def model_task_queues(self) -> dict[str, str]:
         """Provider → the dedicated queue its model calls go to; only rate-limited ones."""
         return {p: model_task_queue(self.task_queue, p) for p in self.model_rate_limits}
@@ -123,6 +149,7 @@ class Settings:
         except InvalidModelRefError as exc:
             raise ConfigError(f"TASKCRAFT_MODEL: {exc}") from None
         parse_rate_limits(env)  # refuse a bad limit at start-up, not at the first task
+        parse_tool_queues(env)
         from infra.prices import prices_from_env
 
         prices_from_env(env)  # likewise a bad price table

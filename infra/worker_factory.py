@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import replace
 from types import TracebackType
 from typing import Any, Self
 
@@ -30,9 +31,10 @@ from activities.store import ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import Tool, ToolRegistry, builtin_tools
 from infra.blob_store import open_record_store
-from infra.settings import PROJECT_ROOT, Settings, model_task_queue
+from infra.settings import PROJECT_ROOT, TOOL_QUEUES_ENV, Settings, model_task_queue
 from taskcraft.agents import AgentSpec
 from taskcraft.catalog import BUILTIN_AGENTS
+from taskcraft.errors import ConfigError
 from workflows import WORKFLOWS
 
 SHIPPED_POLICY_DIR = PROJECT_ROOT / "taskcraft" / "policies"
@@ -87,6 +89,18 @@ class WorkerGroup:
             await stack.__aexit__(exc_type, exc, traceback)
 
 
+def routed(tools: Sequence[Tool[Any]], settings: Settings) -> list[Tool[Any]]:
+    """The tools with the task queues ``TASKCRAFT_TOOL_QUEUES`` gives them."""
+    queues = settings.tool_task_queues
+    unknown = sorted(set(queues) - {tool.name for tool in tools})
+    if unknown:
+        raise ConfigError(f"{TOOL_QUEUES_ENV} names unknown tools: {', '.join(unknown)}")
+    return [
+        replace(tool, task_queue=queues[tool.name]) if tool.name in queues else tool
+        for tool in tools
+    ]
+
+
 def build_worker(
     client: Client,
     settings: Settings,
@@ -101,7 +115,7 @@ def build_worker(
     queue = task_queue or settings.task_queue
     rate_limits = settings.model_rate_limits
     blobs = open_record_store(settings)
-    registry = ToolRegistry(all_tools() if tools is None else tools)
+    registry = ToolRegistry(routed(all_tools() if tools is None else tools, settings))
     settings.workspace.mkdir(parents=True, exist_ok=True)
     agent_activities = AgentActivities(
         agents={agent.name: agent for agent in agents},

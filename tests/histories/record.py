@@ -1,17 +1,24 @@
 """Record histories from real runs, for the replay test. Run by hand when adding a scenario:
 
-    python -m tests.histories.record
+    python -m tests.histories.record                 # every scenario not yet recorded
+    python -m tests.histories.record NAME [NAME ...]  # just these (still never overwrites)
 
 Never re-record to make a failing replay pass: a failing replay means a workflow change
-would break tasks already running, and needs ``workflow.patched`` instead.
+would break tasks already running, and needs ``workflow.patched`` instead. A scenario
+whose file exists is skipped; delete the file by hand only when the scenario itself is
+wrong, never because the current code no longer replays it.
+
+Each scenario runs one task on a real dev server with a real worker, against the offline
+model or a loopback provider (``tests.support.fake_providers``) scripted to fail, and
+saves every run of the task (continue-as-new gives several) as ``NAME.json`` or
+``NAME.runN.json``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import sys
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,92 +27,87 @@ from temporalio.client import Client, WorkflowHandle
 
 from infra.settings import Settings
 from infra.worker_factory import build_worker
-from taskcraft.approvals import Decision, DecisionKind
-from taskcraft.catalog import find_agent
-from taskcraft.status import TaskStatus
-from taskcraft.task import TaskInput, TaskResult, TaskState
+from taskcraft.catalog import BUILTIN_AGENTS
+from tests.histories.scenarios import SCENARIOS, Recording, Scenario
+from tests.support.fake_providers import FakeProviders
 from tests.support.temporal import start_dev_server
 
 HERE = Path(__file__).parent
 
 
-async def _wait_for_gate(handle: WorkflowHandle[Any, Any]) -> TaskState:
-    while True:
-        state: TaskState = await handle.query("state", result_type=TaskState)
-        if state.status is TaskStatus.AWAITING_APPROVAL:
-            return state
-        await asyncio.sleep(0.1)
+async def _save_runs(client: Client, handle: WorkflowHandle[Any, Any], name: str) -> list[Path]:
+    """Every run of the task, oldest first: one file, or one per run after continue-as-new."""
+    runs: list[str] = []
+    async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'"):
+        runs.append(execution.run_id)
+    histories = []
+    for run_id in runs:
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        histories.append(history)
+    histories.sort(key=lambda h: h.events[0].event_time.ToDatetime())
+    if len(histories) == 1:
+        paths = [HERE / f"{name}.json"]
+    else:
+        paths = [HERE / f"{name}.run{i}.json" for i in range(1, len(histories) + 1)]
+    for path, history in zip(paths, histories, strict=True):
+        path.write_text(history.to_json())
+    return paths
 
 
-async def _scenario(
-    client: Client,
-    settings: Settings,
-    agent: str,
-    goal: str,
-    decision: Decision | None,
-    inputs: dict[str, str] | None = None,
-) -> str:
-    spec = find_agent(agent)
-    handle = await client.start_workflow(
-        spec.workflow,
-        TaskInput(agent=agent, goal=goal, inputs=inputs or {}),
-        id=f"record-{agent}-{uuid.uuid4().hex[:6]}",
-        task_queue=settings.task_queue,
-        result_type=TaskResult,
-    )
-    if decision is not None:
-        await _wait_for_gate(handle)
-        await handle.execute_update("decide_and_confirm", decision)
-    await handle.result()
-    history = await handle.fetch_history()
-    return history.to_json()
-
-
-async def main() -> None:
+async def record(selected: list[str]) -> None:
     env = await start_dev_server()
-    with tempfile.TemporaryDirectory() as folder:
-        workspace = Path(folder) / "workspace"
-        workspace.mkdir()
-        (workspace / "notes.md").write_text("# Notes\nShip the release on Friday.\n")
-        (workspace / "todo.txt").write_text("write docs\nfix flaky test\n")
-        settings = Settings(
-            data_dir=Path(folder) / "data", workspace=workspace, task_queue="record"
-        )
-        client = await Client.connect(
-            env.client.service_client.config.target_host, data_converter=env.client.data_converter
-        )
-        scenarios = {
-            "analyst_approved_write": (
-                "workspace-analyst",
-                "Summarise the files and save the summary to a file.",
-                Decision(kind=DecisionKind.APPROVE, approver="alice"),
-                None,
-            ),
-            "analyst_rejected_write": (
-                "workspace-analyst",
-                "Summarise the files and save the summary to a file.",
-                Decision(kind=DecisionKind.REJECT, approver="bob", reason="no files, please"),
-                None,
-            ),
-            "analyst_read_only": ("workspace-analyst", "What do the files say?", None, None),
-            "incident_report_approved": (
-                "incident-report",
-                "Weekly incident report for 2026-W47",
-                Decision(kind=DecisionKind.APPROVE, approver="carol", comment="ship it"),
-                {"week": "2026-W47"},
-            ),
-        }
-        # The incident report on the shipped sample data, sent to the local outbox.
-        os.environ.update({"TASKCRAFT_SAMPLE_DATA": "1", "TASKCRAFT_REPORT_APPROVERS": "carol"})
-        for variable in ("SLACK_WEBHOOK_URL", "SLACK_BOT_TOKEN", "TASKCRAFT_MODEL"):
-            os.environ.pop(variable, None)
-        async with httpx.AsyncClient() as http, build_worker(client, settings, http):
-            for name, (agent, goal, decision, inputs) in scenarios.items():
-                text = await _scenario(client, settings, agent, goal, decision, inputs)
-                (HERE / f"{name}.json").write_text(text)
-                print(f"recorded {name}")
-    await env.shutdown()
+    try:
+        with tempfile.TemporaryDirectory() as folder, FakeProviders() as providers:
+            workspace = Path(folder) / "workspace"
+            workspace.mkdir()
+            (workspace / "notes.md").write_text("# Notes\nShip the release on Friday.\n")
+            (workspace / "todo.txt").write_text("write docs\nfix flaky test\n")
+            settings = Settings(
+                data_dir=Path(folder) / "data",
+                workspace=workspace,
+                task_queue="record",
+                env={
+                    "OPENAI_BASE_URL": providers.openai_base_url,
+                    "OPENAI_API_KEY": "test-key",
+                    "ANTHROPIC_BASE_URL": providers.anthropic_base_url,
+                    "ANTHROPIC_API_KEY": "test-key",
+                    # The incident report on the shipped sample data, sent to the outbox.
+                    "TASKCRAFT_SAMPLE_DATA": "1",
+                    "TASKCRAFT_REPORT_APPROVERS": "carol",
+                },
+            )
+            client = await Client.connect(
+                env.client.service_client.config.target_host,
+                data_converter=env.client.data_converter,
+            )
+            recording = Recording(client, settings, providers)
+            todo: list[Scenario] = [
+                s for s in SCENARIOS if (not selected or s.name in selected) and not _exists(s)
+            ]
+            agents = [
+                *BUILTIN_AGENTS,
+                *(agent for scenario in SCENARIOS for agent in scenario.agents),
+            ]
+            async with (
+                httpx.AsyncClient() as http,
+                build_worker(client, settings, http, agents=agents),
+            ):
+                for scenario in todo:
+                    handle = await scenario.run(recording)
+                    for path in await _save_runs(client, handle, scenario.name):
+                        print(f"recorded {path.name}")
+            for scenario in SCENARIOS:
+                if scenario not in todo and (not selected or scenario.name in selected):
+                    print(f"kept {scenario.name} (already recorded)")
+    finally:
+        await env.shutdown()
+
+
+def _exists(scenario: Scenario) -> bool:
+    return (HERE / f"{scenario.name}.json").exists() or (
+        HERE / f"{scenario.name}.run1.json"
+    ).exists()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(record(sys.argv[1:]))

@@ -1,0 +1,270 @@
+"""The scenarios ``record`` runs: one task each, covering a workflow path the replay test guards.
+
+Every path a running task can be on when new code is deployed needs a saved history:
+gates decided every way (approve, reject, edit, timeout, escalation), budgets, pause and
+notes, continue-as-new, failover and RECOVERING, cancellation, and the incident report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from infra.settings import Settings
+from taskcraft.agents import AgentSpec, RecoverySettings
+from taskcraft.approvals import ApprovalSettings, Decision, DecisionKind, TimeoutOutcome
+from taskcraft.budgets import Budgets, OnExhausted
+from taskcraft.catalog import find_agent
+from taskcraft.controls import ControlAction, ControlRequest
+from taskcraft.model_ref import ModelRef
+from taskcraft.status import TaskStatus
+from taskcraft.task import TaskInput, TaskResult, TaskState
+from tests.support.fake_providers import FakeProviders, fault, reply
+
+SAVE_GOAL = "Summarise the files and save the summary to a file."
+READ_GOAL = "What do the files say?"
+
+
+@dataclass
+class Recording:
+    """What a scenario needs: a client, the worker's queue, the provider script."""
+
+    client: Client
+    settings: Settings
+    providers: FakeProviders
+
+
+RunScenario = Callable[[Recording], Awaitable[WorkflowHandle[Any, Any]]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    run: RunScenario
+    agents: tuple[AgentSpec, ...] = ()
+
+
+def _analyst(name: str, **changes: Any) -> AgentSpec:
+    return find_agent("workspace-analyst").model_copy(update={"name": name, **changes})
+
+
+RUNS_OF_ONE_STEP = _analyst("analyst-runs-of-one-step", continue_as_new_after_steps=1)
+BUDGET_ASKS = _analyst(
+    "analyst-budget-asks", budgets=Budgets(max_steps=2, on_exhausted=OnExhausted.ASK)
+)
+BUDGET_FAILS = _analyst("analyst-budget-fails", budgets=Budgets(max_steps=1))
+ESCALATES = _analyst(
+    "analyst-escalates",
+    approval=ApprovalSettings(
+        timeout_s=2,
+        on_timeout=TimeoutOutcome.ESCALATE,
+        escalate_to=["boss"],
+        escalation_timeout_s=3600,
+    ),
+)
+TIMES_OUT = _analyst("analyst-gate-times-out", approval=ApprovalSettings(timeout_s=2))
+FINAL_GATE = _analyst("analyst-final-answer-gate", approve_final_answer=True)
+RECOVERS = AgentSpec(
+    name="recovers",
+    instructions="Answer in one sentence.",
+    model_route=[ModelRef(ref="openai:recovering-model?maximum_attempts=1")],
+    recovery=RecoverySettings(initial_delay_s=1, max_delay_s=2, window_s=600),
+)
+FAILS_OVER = AgentSpec(
+    name="fails-over",
+    instructions="Answer in one sentence.",
+    model_route=[
+        ModelRef(ref="openai:failover-primary?maximum_attempts=1"),
+        ModelRef(ref="anthropic:failover-backup"),
+    ],
+)
+
+
+async def _start(
+    rec: Recording,
+    agent: str,
+    goal: str,
+    *,
+    workflow: str = "AgentWorkflow",
+    inputs: dict[str, str] | None = None,
+) -> WorkflowHandle[Any, TaskResult]:
+    return await rec.client.start_workflow(
+        workflow,
+        TaskInput(agent=agent, goal=goal, inputs=inputs or {}),
+        id=f"record-{agent}-{uuid.uuid4().hex[:6]}",
+        task_queue=rec.settings.task_queue,
+        result_type=TaskResult,
+    )
+
+
+async def _until(
+    handle: WorkflowHandle[Any, Any], predicate: Callable[[TaskState], bool]
+) -> TaskState:
+    async with asyncio.timeout(60):
+        while True:
+            with contextlib.suppress(Exception):  # the first workflow task may not have run
+                state: TaskState = await handle.query("state", result_type=TaskState)
+                if predicate(state):
+                    return state
+            await asyncio.sleep(0.1)
+
+
+def _at_gate(gate_id: str) -> Callable[[TaskState], bool]:
+    return lambda s: s.pending is not None and s.pending.gate_id == gate_id
+
+
+async def _decide(handle: WorkflowHandle[Any, Any], gate_id: str, decision: Decision) -> None:
+    await _until(handle, _at_gate(gate_id))
+    await handle.execute_update(
+        "decide_and_confirm", decision.model_copy(update={"gate_id": gate_id})
+    )
+
+
+async def _finish(handle: WorkflowHandle[Any, Any]) -> WorkflowHandle[Any, Any]:
+    with contextlib.suppress(Exception):  # FAILED and CANCELLED tasks are recorded too
+        await handle.result()
+    return handle
+
+
+def _approve(who: str = "alice", comment: str = "") -> Decision:
+    return Decision(kind=DecisionKind.APPROVE, approver=who, comment=comment)
+
+
+def _reject(who: str, reason: str) -> Decision:
+    return Decision(kind=DecisionKind.REJECT, approver=who, reason=reason)
+
+
+def _decided(
+    *decisions: Decision, agent: str = "workspace-analyst", goal: str = SAVE_GOAL
+) -> RunScenario:
+    async def run(rec: Recording) -> WorkflowHandle[Any, Any]:
+        handle = await _start(rec, agent, goal)
+        for number, decision in enumerate(decisions, start=1):
+            await _decide(handle, f"g{number}", decision)
+        return await _finish(handle)
+
+    return run
+
+
+async def _read_only(rec: Recording) -> WorkflowHandle[Any, Any]:
+    return await _finish(await _start(rec, "workspace-analyst", READ_GOAL))
+
+
+async def _edited(rec: Recording) -> WorkflowHandle[Any, Any]:
+    handle = await _start(rec, "workspace-analyst", SAVE_GOAL)
+    edit = Decision(
+        kind=DecisionKind.EDIT,
+        approver="alice",
+        arguments={"path": "summary.md", "content": "Edited by alice.\n"},
+    )
+    await _decide(handle, "g1", edit)
+    return await _finish(handle)
+
+
+async def _paused_with_a_note(rec: Recording) -> WorkflowHandle[Any, Any]:
+    handle = await _start(rec, "workspace-analyst", READ_GOAL)
+    await handle.execute_update("control", ControlRequest(action=ControlAction.PAUSE, by="alice"))
+    await _until(handle, lambda s: s.status is TaskStatus.PAUSED)
+    note = ControlRequest(action=ControlAction.MESSAGE, by="alice", text="Mention the todo list.")
+    await handle.execute_update("control", note)
+    await handle.execute_update("control", ControlRequest(action=ControlAction.RESUME, by="bob"))
+    return await _finish(handle)
+
+
+async def _cancelled_at_gate(rec: Recording) -> WorkflowHandle[Any, Any]:
+    handle = await _start(rec, "workspace-analyst", SAVE_GOAL)
+    await _until(handle, _at_gate("g1"))
+    await handle.cancel()
+    return await _finish(handle)
+
+
+async def _gate_times_out(rec: Recording) -> WorkflowHandle[Any, Any]:
+    return await _finish(await _start(rec, TIMES_OUT.name, SAVE_GOAL))
+
+
+async def _escalated(rec: Recording) -> WorkflowHandle[Any, Any]:
+    handle = await _start(rec, ESCALATES.name, SAVE_GOAL)
+    await _until(handle, lambda s: s.pending is not None and s.pending.escalated)
+    await _decide(handle, "g1", _approve("boss"))
+    return await _finish(handle)
+
+
+async def _recovering(rec: Recording) -> WorkflowHandle[Any, Any]:
+    rec.providers.script(
+        fault(503, "overloaded"),
+        fault(503, "still overloaded"),
+        reply("Recovered."),
+        model="recovering-model",
+    )
+    return await _finish(await _start(rec, RECOVERS.name, "Say hello."))
+
+
+async def _failed_over(rec: Recording) -> WorkflowHandle[Any, Any]:
+    rec.providers.set_default(fault(401, "bad key"), model="failover-primary")
+    rec.providers.script(reply("Answered by the backup."), model="failover-backup")
+    return await _finish(await _start(rec, FAILS_OVER.name, "Say hello."))
+
+
+def _incident(*decisions: Decision) -> RunScenario:
+    async def run(rec: Recording) -> WorkflowHandle[Any, Any]:
+        handle = await _start(
+            rec,
+            "incident-report",
+            "Weekly incident report for 2026-W47",
+            workflow="IncidentReportWorkflow",
+            inputs={"week": "2026-W47"},
+        )
+        for number, decision in enumerate(decisions, start=1):
+            await _decide(handle, f"g{number}", decision)
+        return await _finish(handle)
+
+    return run
+
+
+def _simple(agent: AgentSpec, goal: str = READ_GOAL) -> RunScenario:
+    async def run(rec: Recording) -> WorkflowHandle[Any, Any]:
+        return await _finish(await _start(rec, agent.name, goal))
+
+    return run
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("analyst_read_only", _read_only),
+    Scenario("analyst_approved_write", _decided(_approve())),
+    Scenario("analyst_rejected_write", _decided(_reject("bob", "no files, please"))),
+    Scenario("analyst_edited_write", _edited),
+    Scenario("analyst_paused_with_a_note", _paused_with_a_note),
+    Scenario("analyst_cancelled_at_gate", _cancelled_at_gate),
+    Scenario("gate_timed_out", _gate_times_out, (TIMES_OUT,)),
+    Scenario("gate_escalated_then_approved", _escalated, (ESCALATES,)),
+    Scenario(
+        "budget_gate_approved",
+        _decided(_approve(), _approve(), agent=BUDGET_ASKS.name),
+        (BUDGET_ASKS,),
+    ),
+    Scenario("budget_exhausted_fails", _simple(BUDGET_FAILS), (BUDGET_FAILS,)),
+    Scenario(
+        "final_answer_rejected_then_approved",
+        _decided(
+            _reject("bob", "Name the files."), _approve(), agent=FINAL_GATE.name, goal=READ_GOAL
+        ),
+        (FINAL_GATE,),
+    ),
+    Scenario("continued_as_new", _simple(RUNS_OF_ONE_STEP), (RUNS_OF_ONE_STEP,)),
+    Scenario("model_recovering", _recovering, (RECOVERS,)),
+    Scenario("model_failed_over", _failed_over, (FAILS_OVER,)),
+    Scenario(
+        "incident_report_approved",
+        _incident(_approve("carol", "ship it")),
+    ),
+    Scenario(
+        "incident_report_rejected_then_approved",
+        _incident(_reject("carol", "leave out internal ticket numbers"), _approve("carol")),
+    ),
+)

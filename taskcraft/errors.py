@@ -51,6 +51,10 @@ class TemporalUnavailableError(TaskcraftError):
     pass
 
 
+class TaskFailedError(TaskcraftError):
+    """Raised inside workflow code: ends the task FAILED with this message as its error."""
+
+
 class ErrorType(StrEnum):
     """``ApplicationError.type`` values raised by activities."""
 

@@ -58,7 +58,6 @@ def test_report_waits_for_an_approver_survives_a_killed_worker_and_sends_once(
     first = processes.start_worker(APPROVERS)
     state = _start_report(processes, task_id)
     draft = state["pending"]["draft"]
-    assert state["extra"]["draft"] == draft
     assert state["pending"]["approvers"] == ["alice", "bob"]
     assert HEADLINE in draft
     shown = processes.cli("status", task_id)
@@ -106,10 +105,12 @@ def test_worker_killed_right_after_the_send_the_message_is_not_sent_again(
     [message] = _sent(processes)
     assert message["text"] == draft
     state = _status(processes, task_id)
-    assert state["extra"]["sent"]["sink"] == "outbox"
+    [send] = state["steps"][-1]["tool_calls"]
+    sent = json.loads(send["observation"])
+    assert sent["sink"] == "outbox"
     # When the second worker ran the send again, it found the line and wrote nothing.
     retried = '"call_id": "send_slack_message-3"' in processes.worker_log(1)
-    assert state["extra"]["sent"]["already_sent"] is retried
+    assert sent["already_sent"] is retried
     assert [d["approver"] for d in state["decisions"]] == ["bob"]
 
 

@@ -103,7 +103,9 @@ def violations(source: str, name: str = "<module>") -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("path", sorted(WORKFLOWS_DIR.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(WORKFLOWS_DIR.rglob("*.py")), ids=lambda p: str(p.relative_to(WORKFLOWS_DIR))
+)
 def test_workflow_module_is_deterministic(path: Path) -> None:
     assert violations(path.read_text(), path.name) == []
 

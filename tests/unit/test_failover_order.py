@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from taskcraft.model_ref import ModelRef
-from workflows.model_route import cooling_last
+from workflows.task.model_route import cooling_last
 
 NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 A, B, C = (ModelRef(ref=f"openai:{name}") for name in "abc")

@@ -96,7 +96,7 @@ async def test_approval_after_six_hours_sends_the_draft_once(
     sent = [
         line for line in _outbox(skipping_data_dir) if line["idempotency_key"].startswith(handle.id)
     ]
-    assert [line["text"] for line in sent] == [waiting.extra["draft"]]
+    assert [line["text"] for line in sent] == [waiting.pending.draft]
 
 
 async def test_no_decision_in_three_days_fails_the_task_and_sends_nothing(

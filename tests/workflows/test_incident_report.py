@@ -26,6 +26,7 @@ from taskcraft.task import TaskState, ToolOutcome
 from tests.conftest import PROJECT_ROOT
 from tests.support import fake_services
 from tests.workflows.conftest import Harness
+from workflows.incident_report import REPORT_QUERY, ReportState
 from workflows.search_attributes import STATUS
 
 WEEK = {"week": "2026-W47"}
@@ -78,6 +79,11 @@ async def decide(handle: WorkflowHandle[Any, Any], **decision: Any) -> UpdateOut
     return outcome
 
 
+async def report_of(handle: WorkflowHandle[Any, Any]) -> ReportState:
+    report: ReportState = await handle.query(REPORT_QUERY, result_type=ReportState)
+    return report
+
+
 def waiting_at(gate: str) -> Any:
     return lambda s: s.pending is not None and s.pending.gate_id == gate
 
@@ -89,12 +95,14 @@ async def test_approved_report_is_sent_once_and_the_draft_is_shown_while_waiting
     async with report_worker(harness, monkeypatch):
         handle = await harness.start(INCIDENT_REPORT, "Weekly incident report", inputs=WEEK)
         waiting = await harness.wait_for(handle, waiting_at("g1"))
+        waiting_report = await report_of(handle)
         metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
         with pytest.raises(WorkflowUpdateFailedError):
             await decide(handle, kind="approve", approver="mallory")
         outcome = await decide(handle, kind="approve", approver="alice", comment="ship it")
         result = await handle.result()
         state = await harness.state(handle)
+        report = await report_of(handle)
     pending = waiting.pending
     assert pending is not None
     assert waiting.status is TaskStatus.AWAITING_APPROVAL
@@ -103,7 +111,7 @@ async def test_approved_report_is_sent_once_and_the_draft_is_shown_while_waiting
         ["alice", "bob"],
         None,
     )
-    draft = waiting.extra["draft"]
+    draft = waiting_report.draft
     assert pending.draft == draft
     assert draft.startswith("[offline model] *Weekly incident report: 2026-W47*\n")
     assert HEADLINE in draft
@@ -120,20 +128,21 @@ async def test_approved_report_is_sent_once_and_the_draft_is_shown_while_waiting
     [line] = outbox_lines(harness)
     assert line["text"] == draft
     assert line["idempotency_key"] == f"{handle.id}/3/send_slack_message-3"
-    assert state.extra["sent"] == {
+    assert report.sent is not None
+    assert report.sent.model_dump() == {
         "sink": "outbox",
         "channel": None,
         "ts": None,
         "text_sha256": hashlib.sha256(draft.encode()).hexdigest(),
         "already_sent": False,
     }
-    assert {k: state.extra[k] for k in ("week", "project", "tickets", "log_events")} == {
+    assert report.model_dump(include={"week", "project", "tickets", "log_events"}) == {
         "week": "2026-W47",
         "project": "INC",
         "tickets": 32,
         "log_events": 4108,
     }
-    assert state.extra["sources"] == {"tickets": "sample", "logs": "sample"}
+    assert report.sources == {"tickets": "sample", "logs": "sample"}
     assert [(s.step, s.model, [c.name for c in s.tool_calls]) for s in state.steps] == [
         (1, "workflow", ["jira_search", "query_logs"]),
         (2, "offline:analyst", []),
@@ -165,22 +174,24 @@ async def test_rejection_with_a_reason_gets_a_revised_draft_and_a_new_gate(
     """The reason goes back to the model; only the approved revision is sent."""
     async with report_worker(harness, monkeypatch):
         handle = await harness.start(INCIDENT_REPORT, "Weekly incident report", inputs=WEEK)
-        first = await harness.wait_for(handle, waiting_at("g1"))
+        await harness.wait_for(handle, waiting_at("g1"))
+        first_report = await report_of(handle)
         reason = "leave out internal ticket numbers"
         await decide(handle, kind="reject", approver="bob", reason=reason)
         second = await harness.wait_for(handle, waiting_at("g2"))
+        second_report = await report_of(handle)
         await decide(handle, kind="approve", approver="alice", gate_id="g2")
         result = await handle.result()
         state = await harness.state(handle)
         history = await handle.fetch_history()
-    original, revised = first.extra["draft"], second.extra["draft"]
+    original, revised = first_report.draft, second_report.draft
     assert second.pending is not None
     assert second.pending.draft == revised
     assert "INC-1201" in original
     assert "INC-" not in revised
     assert HEADLINE in revised
     assert revised.endswith(f"_Revised after review: {reason}_\n{revised.splitlines()[-1]}")
-    assert second.extra["revisions"] == 1
+    assert second_report.revisions == 1
     assert result.status is TaskStatus.COMPLETED
     [line] = outbox_lines(harness)
     assert line["text"] == revised
@@ -219,10 +230,11 @@ async def test_an_edited_draft_is_sent_as_edited_without_a_second_gate(
         await decide(handle, kind="edit", approver="bob", draft=edited)
         result = await handle.result()
         state = await harness.state(handle)
+        report = await report_of(handle)
     assert result.status is TaskStatus.COMPLETED
     [line] = outbox_lines(harness)
     assert line["text"] == edited
-    assert state.extra["draft"] == edited
+    assert report.draft == edited
     assert state.gate_seq == 1
     assert [(d.kind, d.approver) for d in state.decisions] == [(DecisionKind.EDIT, "bob")]
 
@@ -233,14 +245,15 @@ async def test_worker_lost_while_waiting_a_new_worker_sends_without_redoing_work
     """The wait needs no worker; after approval the new worker replays, then sends once."""
     async with report_worker(harness, monkeypatch):
         handle = await harness.start(INCIDENT_REPORT, "Weekly incident report", inputs=WEEK)
-        waiting = await harness.wait_for(handle, waiting_at("g1"))
+        await harness.wait_for(handle, waiting_at("g1"))
+        waiting_report = await report_of(handle)
     async with report_worker(harness, monkeypatch):
         assert (await harness.state(handle)).status is TaskStatus.AWAITING_APPROVAL
         await decide(handle, kind="approve", approver="bob")
         result = await handle.result()
     assert result.status is TaskStatus.COMPLETED
     [line] = outbox_lines(harness)
-    assert line["text"] == waiting.extra["draft"]
+    assert line["text"] == waiting_report.draft
     assert await activity_counts(handle) == {
         "taskcraft.agent.pin": 1,
         "taskcraft.tool.run": 3,
@@ -267,20 +280,22 @@ async def test_live_jira_and_slack_post_once_when_the_first_answer_is_lost(
         }
         async with report_worker(harness, monkeypatch, env):
             handle = await harness.start(INCIDENT_REPORT, "Weekly incident report", inputs=WEEK)
-            waiting = await harness.wait_for(handle, waiting_at("g1"))
+            await harness.wait_for(handle, waiting_at("g1"))
+            waiting_report = await report_of(handle)
             await decide(handle, kind="approve", approver="alice")
             result = await handle.result()
-            state = await harness.state(handle)
+            report = await report_of(handle)
     assert result.status is TaskStatus.COMPLETED
-    assert waiting.extra["sources"] == {"tickets": "jira", "logs": "sample"}
-    assert "• *39* incidents opened" in waiting.extra["draft"]
+    assert waiting_report.sources == {"tickets": "jira", "logs": "sample"}
+    assert "• *39* incidents opened" in waiting_report.draft
     assert services.jira_bodies[0]["jql"] == (
         'project = INC AND created >= "2026-11-16" AND created < "2026-11-23" ORDER BY created ASC'
     )
-    assert [m["text"] for m in services.slack_messages] == [waiting.extra["draft"]]
+    assert [m["text"] for m in services.slack_messages] == [waiting_report.draft]
     assert (services.requests["slack.post"], services.requests["slack.history"]) == (1, 2)
-    assert state.extra["sent"]["already_sent"] is True
-    assert (state.extra["sent"]["sink"], state.extra["sent"]["channel"]) == ("chat", "C0123TEST")
+    assert report.sent is not None
+    assert report.sent.already_sent is True
+    assert (report.sent.sink, report.sent.channel) == ("chat", "C0123TEST")
     assert not (harness.settings.data_dir / "outbox" / "slack.jsonl").exists()
 
 

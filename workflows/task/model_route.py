@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -34,11 +35,12 @@ from temporalio.exceptions import TimeoutError as ActivityTimeoutError
 
 from taskcraft.agents import RecoverySettings
 from taskcraft.calls import MODEL_ACTIVITY, ModelCallInput, ModelCallResult
-from taskcraft.errors import ErrorType
+from taskcraft.errors import ErrorType, TaskFailedError
 from taskcraft.model_ref import ModelRef
-from taskcraft.status import TaskStatus
 from taskcraft.task import RecoveryInfo
-from workflows.task_base import TaskFailedError, TaskWorkflowBase
+
+if TYPE_CHECKING:
+    from workflows.task.run import TaskRun
 
 MODEL_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # A long RECOVERING stretch fails over many times; the step record keeps the latest.
@@ -106,8 +108,8 @@ class _Failures:
         return earlier + self.kept
 
 
-async def _call(task: TaskWorkflowBase, ref: ModelRef, request: ModelCallInput) -> ModelCallResult:
-    queues = task.pinned.model_queues if task.pinned is not None else {}
+async def _call(task: TaskRun, ref: ModelRef, request: ModelCallInput) -> ModelCallResult:
+    queues = task.pinned_agent.model_queues
     result: ModelCallResult = await workflow.execute_activity(
         MODEL_ACTIVITY,
         request.model_copy(update={"model": ref}),
@@ -134,7 +136,7 @@ def cooling_last(
 
 
 async def call_model(
-    task: TaskWorkflowBase,
+    task: TaskRun,
     route: list[ModelRef],
     request: ModelCallInput,
     recovery: RecoverySettings,
@@ -146,10 +148,9 @@ async def call_model(
     recovery_started: datetime | None = None
     delay_s = recovery.initial_delay_s
     attempt = 0
-    cooldowns = task.state.model_cooldowns
     while True:
         round_failures: list[str] = []
-        for ref in cooling_last(route, cooldowns, workflow.now()):
+        for ref in cooling_last(route, task.state.model_cooldowns, workflow.now()):
             try:
                 result = await _call(task, ref, request)
             except ActivityError as error:
@@ -162,14 +163,11 @@ async def call_model(
                 if kind in REQUEST_ERRORS:
                     raise TaskFailedError(f"the model request was refused: {text}") from error
                 if recovery.failover_cooldown_s > 0:
-                    cooldowns[ref.ref] = workflow.now() + timedelta(
-                        seconds=recovery.failover_cooldown_s
-                    )
+                    task.cool_down(ref, recovery.failover_cooldown_s)
                 continue
-            cooldowns.pop(ref.ref, None)
+            task.rested(ref)
             if recovery_started is not None:
-                task.state.recovery = None
-                task.set_status(TaskStatus.RUNNING)
+                task.end_recovery()
             return result, failures.as_list()
         cause = "; ".join(round_failures)
         now = workflow.now()
@@ -177,7 +175,7 @@ async def call_model(
         gives_up_at = recovery_started + timedelta(seconds=recovery.window_s)
         delay = timedelta(seconds=min(delay_s, recovery.max_delay_s))
         if now >= gives_up_at:
-            task.state.recovery = None
+            task.end_recovery(running=False)
             raise TaskFailedError(
                 f"every model in the route kept failing for {recovery.window_s:g}s "
                 f"(the recovery window); last failures: {cause}"
@@ -189,7 +187,7 @@ async def call_model(
 
 
 async def _wait_to_retry(
-    task: TaskWorkflowBase,
+    task: TaskRun,
     since: datetime,
     attempt: int,
     cause: str,
@@ -197,7 +195,7 @@ async def _wait_to_retry(
     gives_up_at: datetime,
 ) -> None:
     """RECOVERING until ``next_try_at`` or an operator's ``resume``, whichever is first."""
-    task.state.recovery = RecoveryInfo(
+    recovery = RecoveryInfo(
         since=since,
         attempt=attempt,
         cause=cause,
@@ -205,21 +203,21 @@ async def _wait_to_retry(
         gives_up_at=gives_up_at,
     )
     wait = next_try_at - workflow.now()
-    task.set_status(
-        TaskStatus.RECOVERING,
+    task.recovering(
+        recovery,
         f"every model in the route failed; recovery try {attempt} at "
         f"{next_try_at.isoformat(timespec='seconds')} (in {wait.total_seconds():.0f}s)",
     )
-    task.take_wake()  # a resume sent before this wait began is not an answer to it
+    task.controls.take_wake()  # a resume sent before this wait began is not an answer to it
     with contextlib.suppress(asyncio.TimeoutError):
         await workflow.wait_condition(
-            task.wake_requested,
+            task.controls.wake_requested,
             timeout=wait,
             timeout_summary=f"recovery try {attempt}: the model route again",
         )
-    woken = task.take_wake()
-    task.set_status(
-        TaskStatus.RECOVERING,
+    woken = task.controls.take_wake()
+    task.recovering(
+        recovery,
         f"trying the model route again (recovery try {attempt}"
         f"{', resumed by an operator' if woken else ''})",
     )

@@ -1,0 +1,104 @@
+"""A step: one model turn (or one turn the workflow plans itself) and the tool calls it makes.
+
+The step's record is the task's timeline entry: what the model said, which calls it
+made, what came of each. Workflow code works through a ``Step``; it never edits the
+record itself.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from temporalio import workflow
+
+from taskcraft.approvals import DecisionRecord
+from taskcraft.calls import ModelCallInput
+from taskcraft.messages import Message, ToolCall
+from taskcraft.task import StepRecord, ToolCallRecord
+from workflows.task.model_route import call_model
+from workflows.task.tool_calls import ToolCallOutcome, run_tool_call
+
+if TYPE_CHECKING:
+    from workflows.task.run import TaskRun
+
+# What a step's "model" column says when the workflow, not a model, chose the calls.
+PLANNED = "workflow"
+
+
+class Step:
+    def __init__(self, task: TaskRun, record: StepRecord) -> None:
+        self._task = task
+        self.record = record
+
+    @property
+    def number(self) -> int:
+        return self.record.step
+
+    async def model_turn(self, *, offer_tools: bool = True) -> Message:
+        """One model call on the task's conversation, with what it sent and cost recorded.
+
+        The messages said since the last turn go out as the delta; the reply's
+        conversation reference replaces the task's, so the next turn sends only what was
+        added since. ``offer_tools=False`` asks for text only (the workflow makes the calls).
+        """
+        task = self._task
+        spec = task.pinned_agent.spec
+        reply, failures = await call_model(
+            task,
+            spec.route_for_step(self.number),
+            ModelCallInput(
+                task_id=task.state.task_id,
+                step=self.number,
+                model=spec.model_route[0],
+                agent=spec.name,
+                tools_ref=task.tools_ref if offer_tools else None,
+                conversation_ref=task.conversation_ref,
+                new_messages=task.take_said(),
+            ),
+            spec.recovery,
+        )
+        task.answered(reply)
+        record = self.record
+        record.text = reply.message.content
+        record.model = reply.model
+        record.offline = reply.offline
+        record.failovers = failures
+        record.model_finished_at = workflow.now()
+        record.usage = reply.usage
+        return reply.message
+
+    async def call_tool(
+        self,
+        name: str,
+        arguments: dict[str, Any],
+        *,
+        call_id: str | None = None,
+        standing_approval: DecisionRecord | None = None,
+    ) -> ToolCallOutcome:
+        """A call the workflow makes itself: governed exactly like one the model asked for.
+
+        ``standing_approval`` is a decision already made for exactly this call (say, the
+        approval of the draft this call sends): it answers the gate the policy would
+        otherwise open, when the rule accepts its approver.
+        """
+        call = ToolCall(
+            id=call_id or f"{name}-{self.number}",
+            name=name,
+            arguments=json.dumps(arguments, sort_keys=True),
+        )
+        return await self._run(call, standing_approval)
+
+    async def call_tools(self, calls: Sequence[ToolCall]) -> list[ToolCallOutcome]:
+        """The model's calls, one after another, outcomes in the model's order."""
+        return [await self._run(call, None) for call in calls]
+
+    async def _run(self, call: ToolCall, standing: DecisionRecord | None) -> ToolCallOutcome:
+        record = ToolCallRecord(call_id=call.id, name=call.name, arguments=call.arguments)
+        self.record.tool_calls.append(record)
+        self._task.refresh_details()
+        return await run_tool_call(self._task, call, record, standing_approval=standing)
+
+    def finish(self) -> None:
+        self.record.finished_at = workflow.now()

@@ -87,7 +87,9 @@ class AgentActivities:
                 )
                 if spec.workflow == INCIDENT_WORKFLOW:
                     spec = await self._incident_report(spec)
-                tools = self._registry.specs(spec.tools)
+                tools = self._registry.specs(
+                    spec.tools, os.environ if self._env is None else self._env
+                )
                 policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
             except KeyError as exc:
                 raise _config_error(

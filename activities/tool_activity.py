@@ -17,12 +17,12 @@ from temporalio.exceptions import ApplicationError
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.store import BlobStore
-from activities.tools.base import ToolContext, ToolError
 from activities.tools.registry import ToolRegistry
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
 from taskcraft.errors import ErrorType
 from taskcraft.policy import Effect, Policy, evaluate_tool_call
 from taskcraft.redact import redact
+from taskcraft.tools import NotDelivered, ToolContext, ToolError
 
 
 class ToolActivities:
@@ -86,20 +86,30 @@ class ToolActivities:
                 http=self._http,
                 data_dir=self._data_dir,
                 env=self._env,
+                attempt=activity.info().attempt,
+                heartbeat=activity.heartbeat,
             )
             try:
-                text = await with_heartbeats(tool.invoke(inp.arguments, context))
+                result = await with_heartbeats(tool.execute(inp.arguments, context))
             except ValidationError as exc:
                 _count(inp.tool, "invalid")
                 return self._failed(f"invalid arguments: {_short(exc)}", tool.max_observation_chars)
+            except NotDelivered as exc:
+                _count(inp.tool, "not_delivered")
+                log.info("tool.not_delivered", error=str(exc))
+                raise ApplicationError(str(exc), type=ErrorType.TOOL_NOT_DELIVERED) from None
             except ToolError as exc:
                 _count(inp.tool, "error")
                 log.info("tool.refused", error=str(exc))
                 return self._failed(str(exc), tool.max_observation_chars)
             _count(inp.tool, "ok")
+            text = result.text
             log.info("tool.done", chars=len(text))
             return ToolCallResult(
-                ok=True, content=_cut(text, tool.max_observation_chars), full_chars=len(text)
+                ok=True,
+                content=_cut(text, tool.max_observation_chars),
+                full_chars=len(text),
+                data=result.data,
             )
 
     @staticmethod

@@ -43,6 +43,15 @@ class ToolSpec(BaseModel):
     task_queue: str | None = None
     # How much of an observation the model is shown; the rest is summarised as truncated.
     max_observation_chars: int = Field(default=16_000, gt=0)
+    # How soon a worker that died mid-call is noticed; None: the runtime's default.
+    heartbeat_timeout_s: float | None = Field(default=None, gt=0)
+    # "none", "idempotent" or "at_most_once" (taskcraft.tools.SideEffects): how a retry
+    # is made safe.
+    side_effects: str = "idempotent"
+    # For the policy: argument name → kind ("workspace_path", "url", "shell", "sql"), and
+    # whether the tool changes anything.
+    arg_kinds: dict[str, str] = Field(default_factory=dict)
+    writes: bool = False
 
 
 class StepRoute(BaseModel):

@@ -42,6 +42,8 @@ class GateKind(StrEnum):
     TOOL_CALL = "tool_call"  # a tool call the tool or the policy holds for approval
     CHECKPOINT = "checkpoint"  # an explicit gate the agent or workflow declares (a draft)
     BUDGET = "budget"  # a budget ran out and the agent is configured to ask
+    # An at-most-once call's outcome is unknown: approve sends again, reject marks it sent.
+    DELIVERY = "delivery"
 
 
 class ApprovalRequest(BaseModel):
@@ -137,6 +139,6 @@ def refusal_reason(
             return "an edit of a tool call needs the replacement arguments"
         if pending.kind is GateKind.CHECKPOINT and not (decision.draft or "").strip():
             return "an edit of a draft needs the replacement draft"
-        if pending.kind is GateKind.BUDGET:
-            return "a budget gate can only be approved or rejected"
+        if pending.kind in (GateKind.BUDGET, GateKind.DELIVERY):
+            return f"a {pending.kind.value} gate can only be approved or rejected"
     return None

@@ -66,6 +66,8 @@ class ToolCallResult(BaseModel):
     content: str  # what the model sees (already cut to the tool's limit)
     full_chars: int  # length before cutting
     error_type: str | None = None
+    # Structured data the tool returned beside its text, for workflow code (small).
+    data: dict[str, Any] | None = None
 
 
 class PinAgentResult(BaseModel):

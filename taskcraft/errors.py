@@ -35,6 +35,10 @@ class PolicyFileError(ConfigError):
     pass
 
 
+class ToolDefinitionError(ConfigError):
+    """A tool whose signature, name or settings cannot work (raised at import)."""
+
+
 class UnknownAgentError(TaskcraftError):
     pass
 
@@ -74,6 +78,8 @@ class ErrorType(StrEnum):
     TOOL_FAILED = "ToolFailed"
     TOOL_POLICY_DENIED = "ToolPolicyDenied"
     TOOL_UNKNOWN = "ToolUnknown"
+    # An at-most-once tool's effect certainly did not happen: safe to try again.
+    TOOL_NOT_DELIVERED = "ToolNotDelivered"
     # Set-up.
     AGENT_UNKNOWN = "AgentUnknown"
     CONFIG = "ConfigError"

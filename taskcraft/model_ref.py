@@ -44,6 +44,8 @@ class ModelRetry(BaseModel):
     start_to_close_s: float = Field(default=600.0, gt=0)
     # Longest Retry-After we honour; a larger one is capped to this.
     max_retry_after_s: float = Field(default=120.0, gt=0)
+    # A worker that dies mid-call is noticed this soon (it heartbeats three times as often).
+    heartbeat_timeout_s: float = Field(default=10.0, gt=0)
 
 
 class ModelRef(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from activities.tools.base import Tool
@@ -26,8 +26,9 @@ class ToolRegistry:
     def names(self) -> list[str]:
         return sorted(self._tools)
 
-    def specs(self, names: Iterable[str]) -> list[ToolSpec]:
+    def specs(self, names: Iterable[str], env: Mapping[str, str] | None = None) -> list[ToolSpec]:
+        """The specs a task pins, as this worker's configuration makes them."""
         missing = [name for name in names if name not in self._tools]
         if missing:
             raise KeyError(", ".join(missing))
-        return [self._tools[name].spec for name in names]
+        return [self._tools[name].spec_for(env or {}) for name in names]

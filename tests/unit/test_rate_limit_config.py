@@ -76,7 +76,8 @@ def test_taskcraft_model_carries_retry_settings_per_reference() -> None:
             "openai:gpt-4o?max_attempts=2",
             "TASKCRAFT_MODEL: model reference 'openai:gpt-4o?max_attempts=2' sets unknown retry "
             "setting 'max_attempts'; expected one of initial_interval_s, backoff_coefficient, "
-            "maximum_interval_s, maximum_attempts, start_to_close_s, max_retry_after_s",
+            "maximum_interval_s, maximum_attempts, start_to_close_s, max_retry_after_s, "
+            "heartbeat_timeout_s",
         ),
         (
             "openai:gpt-4o?maximum_attempts=0",
@@ -93,7 +94,7 @@ def test_taskcraft_model_carries_retry_settings_per_reference() -> None:
             "TASKCRAFT_MODEL: model reference 'openai:gpt-4o?retries': retry settings after "
             "'?' must look like key=value&key=value with keys from initial_interval_s, "
             "backoff_coefficient, maximum_interval_s, maximum_attempts, start_to_close_s, "
-            "max_retry_after_s",
+            "max_retry_after_s, heartbeat_timeout_s",
         ),
     ],
 )

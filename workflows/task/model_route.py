@@ -42,7 +42,6 @@ from taskcraft.task import RecoveryInfo
 if TYPE_CHECKING:
     from workflows.task.run import TaskRun
 
-MODEL_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 # A long RECOVERING stretch fails over many times; the step record keeps the latest.
 MAX_RECORDED_FAILURES = 20
 
@@ -116,7 +115,7 @@ async def _call(task: TaskRun, ref: ModelRef, request: ModelCallInput) -> ModelC
         result_type=ModelCallResult,
         task_queue=queues.get(ref.provider),
         start_to_close_timeout=timedelta(seconds=ref.retry.start_to_close_s),
-        heartbeat_timeout=MODEL_HEARTBEAT_TIMEOUT,
+        heartbeat_timeout=timedelta(seconds=ref.retry.heartbeat_timeout_s),
         retry_policy=retry_policy(ref),
         summary=f"model {ref.ref} · step {request.step}",
     )

@@ -21,14 +21,24 @@ from taskcraft.approvals import DecisionKind, DecisionRecord, GateKind
 from taskcraft.arguments import ArgumentError, parse_arguments, validate_arguments
 from taskcraft.budgets import tool_budget_refusal
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
+from taskcraft.errors import ErrorType
 from taskcraft.messages import Message, ToolCall
 from taskcraft.policy import Effect, evaluate_tool_call
 from taskcraft.task import ToolCallRecord, ToolOutcome, preview
+from taskcraft.tools import SideEffects
 
 if TYPE_CHECKING:
     from workflows.task.run import TaskRun
 
-TOOL_HEARTBEAT_TIMEOUT = timedelta(seconds=20)
+# A tool whose whole timeout is this short needs no heartbeat timeout: a dead worker is
+# noticed when the call times out anyway. Longer tools are noticed this soon by default.
+QUICK_TOOL_S = 15.0
+DEFAULT_TOOL_HEARTBEAT = timedelta(seconds=10)
+# Failures that prove an at-most-once call had no effect (it never reached the tool's code,
+# or the tool said so): anything else leaves its outcome unknown.
+_NO_EFFECT = frozenset(
+    {ErrorType.TOOL_NOT_DELIVERED, ErrorType.TOOL_POLICY_DENIED, ErrorType.TOOL_UNKNOWN}
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,27 @@ class ToolCallOutcome:
         return self.record.outcome is ToolOutcome.OK
 
 
+def heartbeat_timeout(spec: ToolSpec) -> timedelta | None:
+    if spec.heartbeat_timeout_s is not None:
+        return timedelta(seconds=spec.heartbeat_timeout_s)
+    return None if spec.timeout_s <= QUICK_TOOL_S else DEFAULT_TOOL_HEARTBEAT
+
+
+def _at_most_once(spec: ToolSpec) -> bool:
+    return spec.side_effects == SideEffects.AT_MOST_ONCE
+
+
+def _backoff(spec: ToolSpec, attempts: int) -> timedelta:
+    """The tool's own retry interval after ``attempts`` tries (the workflow retries these)."""
+    retry = spec.retry
+    delay = retry.initial_interval_s * retry.backoff_coefficient ** (attempts - 1)
+    return timedelta(seconds=min(delay, retry.maximum_interval_s))
+
+
 def _retry_policy(spec: ToolSpec) -> RetryPolicy:
+    if _at_most_once(spec):
+        # Attempted once per scheduling: the workflow decides what a failure means.
+        return RetryPolicy(maximum_attempts=1)
     return RetryPolicy(
         initial_interval=timedelta(seconds=spec.retry.initial_interval_s),
         backoff_coefficient=spec.retry.backoff_coefficient,
@@ -148,36 +178,81 @@ async def _execute(
     arguments: dict[str, Any],
     approved_by: str | None,
 ) -> ToolCallOutcome:
-    state = task.state
     task.count_tool_call(call.name)
-    try:
-        result = await workflow.execute_activity(
-            TOOL_ACTIVITY,
-            ToolCallInput(
-                task_id=state.task_id,
-                step=state.step,
-                call_id=call.id,
-                tool=call.name,
-                arguments=arguments,
-                policy_ref=task.policy_ref,
-                idempotency_key=f"{state.task_id}/{state.step}/{call.id}",
-                approved_by=approved_by,
-            ),
-            result_type=ToolCallResult,
-            task_queue=spec.task_queue,
-            start_to_close_timeout=timedelta(seconds=spec.timeout_s),
-            heartbeat_timeout=TOOL_HEARTBEAT_TIMEOUT,
-            retry_policy=_retry_policy(spec),
-            summary=f"tool {call.name} · step {state.step}",
-        )
-    except ActivityError as error:
-        if is_cancelled_exception(error):
-            # The task is being cancelled: the tool was stopped, nothing to tell the model.
-            record.outcome = ToolOutcome.CANCELLED
-            record.finished_at = workflow.now()
-            raise asyncio.CancelledError() from error
-        cause = error.cause
-        detail = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
-        return _finish(record, call, ToolOutcome.ERROR, f"Tool failed: {detail}")
-    outcome = ToolOutcome.OK if result.ok else ToolOutcome.ERROR
-    return _finish(record, call, outcome, result.content, result)
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            result = await _activity(task, call, spec, arguments, approved_by)
+        except ActivityError as error:
+            if is_cancelled_exception(error):
+                # The task is being cancelled: the tool was stopped, nothing to tell the model.
+                record.outcome = ToolOutcome.CANCELLED
+                record.finished_at = workflow.now()
+                raise asyncio.CancelledError() from error
+            cause = error.cause
+            detail = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+            if not _at_most_once(spec):
+                return _finish(record, call, ToolOutcome.ERROR, f"Tool failed: {detail}")
+            kind = cause.type if isinstance(cause, ApplicationError) else None
+            if kind == ErrorType.TOOL_NOT_DELIVERED and attempts < spec.retry.maximum_attempts:
+                await workflow.sleep(_backoff(spec, attempts), summary=f"{call.name}: not sent")
+                continue
+            if kind in _NO_EFFECT:
+                return _finish(record, call, ToolOutcome.ERROR, f"Tool failed: {detail}")
+            verdict = await _ask_delivery(task, call, arguments, detail)
+            if verdict.kind is DecisionKind.APPROVE:
+                continue  # the operator saw nothing arrive: send again
+            text = f"Delivery unconfirmed ({detail}); {verdict.approver} marked it as sent" + (
+                f": {verdict.reason}" if verdict.reason else ""
+            )
+            return _finish(record, call, ToolOutcome.OK, text)
+        outcome = ToolOutcome.OK if result.ok else ToolOutcome.ERROR
+        return _finish(record, call, outcome, result.content, result)
+
+
+async def _activity(
+    task: TaskRun,
+    call: ToolCall,
+    spec: ToolSpec,
+    arguments: dict[str, Any],
+    approved_by: str | None,
+) -> ToolCallResult:
+    state = task.state
+    result: ToolCallResult = await workflow.execute_activity(
+        TOOL_ACTIVITY,
+        ToolCallInput(
+            task_id=state.task_id,
+            step=state.step,
+            call_id=call.id,
+            tool=call.name,
+            arguments=arguments,
+            policy_ref=task.policy_ref,
+            idempotency_key=f"{state.task_id}/{state.step}/{call.id}",
+            approved_by=approved_by,
+        ),
+        result_type=ToolCallResult,
+        task_queue=spec.task_queue,
+        start_to_close_timeout=timedelta(seconds=spec.timeout_s),
+        heartbeat_timeout=heartbeat_timeout(spec),
+        retry_policy=_retry_policy(spec),
+        summary=f"tool {call.name} · step {state.step}",
+    )
+    return result
+
+
+async def _ask_delivery(
+    task: TaskRun, call: ToolCall, arguments: dict[str, Any], detail: str
+) -> DecisionRecord:
+    """An at-most-once call whose outcome is unknown: a person checks, then decides."""
+    return await task.gates.ask(
+        kind=GateKind.DELIVERY,
+        title=f"delivery unknown: {call.name}",
+        reason=(
+            f"the call may or may not have taken effect ({detail}). Check the "
+            "destination: approve to send again, reject to mark it as sent"
+        ),
+        tool=call.name,
+        call_id=call.id,
+        arguments=arguments,
+    )

@@ -26,8 +26,9 @@ from activities.tools.registry import ToolRegistry
 from taskcraft.agents import AgentSpec, PinnedAgent
 from taskcraft.budgets import ModelPrice
 from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
-from taskcraft.catalog import INCIDENT_WORKFLOW, REPORT_APPROVERS_ENV
+from taskcraft.catalog import INCIDENT_WORKFLOW
 from taskcraft.errors import ErrorType, PolicyFileError, TaskcraftError
+from taskcraft.inputs import validate_inputs
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy.loader import load_policy, resolve_policy
 
@@ -55,16 +56,26 @@ class AgentActivities:
         # Rate-limited providers' dedicated task queues, from this worker's configuration.
         self._model_queues = dict(model_queues or {})
 
+    @property
+    def _environment(self) -> Mapping[str, str]:
+        return os.environ if self._env is None else self._env
+
     async def _incident_report(self, spec: AgentSpec) -> AgentSpec:
-        """Check the connectors' configuration; take the approvers from the environment."""
-        env = os.environ if self._env is None else self._env
-        problems = await asyncio.to_thread(check_incident_config, env)
+        """Check the connectors' configuration before any ticket is queried."""
+        problems = await asyncio.to_thread(check_incident_config, self._environment)
         if problems:
             raise _config_error("The incident report cannot start: " + " ".join(problems))
-        approvers = [name.strip() for name in env.get(REPORT_APPROVERS_ENV, "").split(",")]
-        if not any(approvers):
+        return spec
+
+    def _approvers(self, spec: AgentSpec) -> AgentSpec:
+        """``approval.approvers_env``: the worker's list, when set, replaces ``approvers``."""
+        variable = spec.approval.approvers_env
+        if not variable:
             return spec
-        approval = spec.approval.model_copy(update={"approvers": [a for a in approvers if a]})
+        names = [name.strip() for name in self._environment.get(variable, "").split(",")]
+        if not any(names):
+            return spec
+        approval = spec.approval.model_copy(update={"approvers": [n for n in names if n]})
         return spec.model_copy(update={"approval": approval})
 
     @activity.defn(name=PIN_ACTIVITY)
@@ -87,9 +98,9 @@ class AgentActivities:
                 )
                 if spec.workflow == INCIDENT_WORKFLOW:
                     spec = await self._incident_report(spec)
-                tools = self._registry.specs(
-                    spec.tools, os.environ if self._env is None else self._env
-                )
+                spec = self._approvers(spec)
+                inputs = validate_inputs(spec.name, spec.inputs, inp.inputs)
+                tools = self._registry.specs(spec.tools, self._environment)
                 policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
             except KeyError as exc:
                 raise _config_error(
@@ -126,6 +137,7 @@ class AgentActivities:
                 ),
                 tools_ref=tools_ref if tools else None,
                 policy_ref=policy_ref,
+                inputs=inputs,
             )
 
 

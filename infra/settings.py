@@ -67,6 +67,7 @@ def parse_rate_limits(env: Mapping[str, str]) -> dict[str, float]:
 
 
 TOOL_QUEUES_ENV = "TASKCRAFT_TOOL_QUEUES"
+AGENTS_ENV = "TASKCRAFT_AGENTS"
 
 
 def parse_tool_queues(env: Mapping[str, str]) -> dict[str, str]:
@@ -107,6 +108,9 @@ class Settings:
     max_cached_workflows: int = 1000
     payload_store_threshold: int = 256 * 1024
     metrics_port: int = 0  # 0: no metrics endpoint
+    # Folders of agent files (TASKCRAFT_AGENTS), read before the shipped examples.
+    agent_dirs: tuple[Path, ...] = ()
+    shipped_agents: bool = True
     env: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -156,6 +160,12 @@ class Settings:
         policy_dirs = tuple(
             Path(part) for part in env.get("TASKCRAFT_POLICY_DIRS", "").split(":") if part
         )
+        agent_dirs = tuple(
+            Path(part) for part in env.get(AGENTS_ENV, "").split(":") if part.strip()
+        )
+        shipped = (env.get("TASKCRAFT_SHIPPED_AGENTS") or "1").strip().lower()
+        if shipped not in ("1", "0", "true", "false", "yes", "no"):
+            raise ConfigError(f"TASKCRAFT_SHIPPED_AGENTS must be 1 or 0, not {shipped!r}")
         return cls(
             task_queue=env.get("TASKCRAFT_TASK_QUEUE") or DEFAULT_TASK_QUEUE,
             data_dir=data_dir,
@@ -171,5 +181,7 @@ class Settings:
             max_cached_workflows=_int(env, "TASKCRAFT_MAX_CACHED_WORKFLOWS", 1000),
             payload_store_threshold=_int(env, "TASKCRAFT_PAYLOAD_STORE_THRESHOLD", 256 * 1024),
             metrics_port=_int(env, "TASKCRAFT_METRICS_PORT", 0),
+            agent_dirs=agent_dirs,
+            shipped_agents=shipped in ("1", "true", "yes"),
             env=dict(env),
         )

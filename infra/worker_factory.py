@@ -31,10 +31,10 @@ from activities.store import ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import Tool, ToolRegistry, builtin_tools
 from infra.blob_store import open_record_store
+from infra.catalog import Catalog, catalog_for, check
 from infra.settings import PROJECT_ROOT, TOOL_QUEUES_ENV, Settings, model_task_queue
 from taskcraft.agents import AgentSpec
-from taskcraft.catalog import BUILTIN_AGENTS
-from taskcraft.errors import ConfigError
+from taskcraft.errors import AgentFileError, ConfigError
 from workflows import WORKFLOWS
 
 SHIPPED_POLICY_DIR = PROJECT_ROOT / "taskcraft" / "policies"
@@ -106,22 +106,46 @@ def build_worker(
     settings: Settings,
     http: httpx.AsyncClient,
     *,
-    agents: Iterable[AgentSpec] = BUILTIN_AGENTS,
+    agents: Iterable[AgentSpec] | None = None,
     tools: Sequence[Tool[Any]] | None = None,
     task_queue: str | None = None,
     extra_workflows: Sequence[type] = (),
+    catalog: Catalog | None = None,
 ) -> WorkerGroup:
-    """Every worker this process runs for ``task_queue`` (default: the settings' queue)."""
+    """Every worker this process runs for ``task_queue`` (default: the settings' queue).
+
+    The agents, tools and workflows come from the catalog the settings describe (agent
+    folders and their modules, then the shipped examples), unless ``agents`` (and
+    ``tools``) are given, as tests do. A catalog problem (an agent naming an unknown
+    tool, workflow or policy) is a ``ConfigError`` here, before anything polls.
+    """
     queue = task_queue or settings.task_queue
     rate_limits = settings.model_rate_limits
+    if catalog is None:
+        catalog = (
+            catalog_for(settings)
+            if agents is None
+            else Catalog(policy_dirs=[*settings.policy_dirs])
+        )
+    if agents is not None:
+        catalog.agents = {agent.name: agent for agent in agents}
+    every_tool = [*(all_tools() if tools is None else tools), *catalog.tools]
+    registry = ToolRegistry(routed(every_tool, settings))
+    workflows = [*WORKFLOWS, *catalog.workflows, *extra_workflows]
+    problems = check(
+        catalog,
+        tool_names=registry.names(),
+        workflow_names=[defn.__temporal_workflow_definition.name for defn in workflows],  # type: ignore[attr-defined]
+    )
+    if problems:
+        raise AgentFileError(problems)
     blobs = open_record_store(settings)
-    registry = ToolRegistry(routed(all_tools() if tools is None else tools, settings))
     settings.workspace.mkdir(parents=True, exist_ok=True)
     agent_activities = AgentActivities(
-        agents={agent.name: agent for agent in agents},
+        agents=catalog.agents,
         registry=registry,
         blobs=blobs,
-        policy_dirs=[*settings.policy_dirs, SHIPPED_POLICY_DIR],
+        policy_dirs=[*catalog.policy_dirs, SHIPPED_POLICY_DIR],
         default_route=settings.model_route(),
         prices=settings.prices,
         env=settings.env,
@@ -142,7 +166,7 @@ def build_worker(
     main = Worker(
         client,
         task_queue=queue,
-        workflows=[*WORKFLOWS, *extra_workflows],
+        workflows=workflows,
         activities=[
             agent_activities.pin,
             # Offline and unthrottled providers' model calls stay on the main queue.

@@ -8,15 +8,19 @@ never changes a task that is already running, and replays see exactly what ran.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from taskcraft.approvals import ApprovalSettings
 from taskcraft.budgets import Budgets, ModelPrice
+from taskcraft.durations import Seconds
+from taskcraft.inputs import InputSpec
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy import Policy
 
+_AGENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 DEFAULT_MAX_STEPS = 25
 # Steps one workflow run takes before the task continues as new (Temporal may suggest it
 # sooner, when the run's history nears its size or event limits).
@@ -24,6 +28,8 @@ DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS = 500
 
 
 class ToolRetry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     initial_interval_s: float = Field(default=1.0, gt=0)
     backoff_coefficient: float = Field(default=2.0, ge=1)
     maximum_interval_s: float = Field(default=30.0, gt=0)
@@ -57,6 +63,8 @@ class ToolSpec(BaseModel):
 class StepRoute(BaseModel):
     """Per-step model choice: from ``from_step`` on (or on the final turn), use ``route``."""
 
+    model_config = ConfigDict(extra="forbid")
+
     from_step: int = Field(default=1, ge=1)
     route: list[ModelRef]
 
@@ -64,16 +72,22 @@ class StepRoute(BaseModel):
 class RecoverySettings(BaseModel):
     """How long a task waits in RECOVERING when every model in its route is down."""
 
-    initial_delay_s: float = Field(default=30.0, gt=0)
+    model_config = ConfigDict(extra="forbid")
+
+    initial_delay_s: Seconds = Field(default=30.0, gt=0)
     backoff_coefficient: float = Field(default=2.0, ge=1)
-    max_delay_s: float = Field(default=15 * 60.0, gt=0)
-    window_s: float = Field(default=6 * 3600.0, gt=0)  # then the task FAILS with the cause
+    max_delay_s: Seconds = Field(default=15 * 60.0, gt=0)
+    window_s: Seconds = Field(default=6 * 3600.0, gt=0)  # then the task FAILS with the cause
     # A model that failed is tried last, not first, for this long: later steps do not pay
     # its retries again while its provider is down. 0 tries the route in order each time.
-    failover_cooldown_s: float = Field(default=300.0, ge=0)
+    failover_cooldown_s: Seconds = Field(default=300.0, ge=0)
 
 
 class AgentSpec(BaseModel):
+    """Everything an agent is. Written as a TOML file (``taskcraft.agent_files``) or in Python."""
+
+    model_config = ConfigDict(extra="forbid")
+
     name: str
     description: str = ""
     instructions: str
@@ -92,6 +106,28 @@ class AgentSpec(BaseModel):
     workflow: str = "AgentWorkflow"
     # Pinned with the rest of the spec at task start, so a running task keeps its value.
     continue_as_new_after_steps: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS, ge=1)
+    # What ``taskcraft start --input`` may pass; checked before a task is created.
+    inputs: list[InputSpec] = Field(default_factory=list)
+    # Where the definition came from (a file, or python:module), for people reading it.
+    source: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name_shape(cls, name: str) -> str:
+        if not _AGENT_NAME.match(name):
+            raise ValueError(
+                f"agent name {name!r} must start with a letter and use lower-case letters, "
+                "digits and '-' (it is part of task ids and search attributes)"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _unique_inputs(self) -> AgentSpec:
+        names = [spec.name for spec in self.inputs]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"inputs declared twice: {', '.join(repeated)}")
+        return self
 
     @field_validator("model_route", mode="before")
     @classmethod
@@ -110,6 +146,10 @@ class AgentSpec(BaseModel):
 
 class PinnedAgent(BaseModel):
     """An agent definition frozen at task start, with everything the workflow consults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_config = ConfigDict(extra="forbid")
 
     spec: AgentSpec
     tools: list[ToolSpec]

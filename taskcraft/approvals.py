@@ -11,8 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from taskcraft.durations import Seconds
 from taskcraft.status import TaskStatus
 
 
@@ -25,11 +26,16 @@ class TimeoutOutcome(StrEnum):
 class ApprovalSettings(BaseModel):
     """Who may decide a gate and what happens when nobody does."""
 
+    model_config = ConfigDict(extra="forbid")
+
     approvers: list[str] = Field(default_factory=list)  # empty: any operator
-    timeout_s: float = Field(default=24 * 3600.0, gt=0)
+    # A worker environment variable holding a comma-separated list that, when set,
+    # replaces ``approvers`` (resolved when a task is pinned, so it is in its history).
+    approvers_env: str | None = None
+    timeout_s: Seconds = Field(default=24 * 3600.0, gt=0)
     on_timeout: TimeoutOutcome = TimeoutOutcome.REJECT
     escalate_to: list[str] = Field(default_factory=list)
-    escalation_timeout_s: float = Field(default=24 * 3600.0, gt=0)
+    escalation_timeout_s: Seconds = Field(default=24 * 3600.0, gt=0)
 
     @model_validator(mode="after")
     def _escalation_needs_an_audience(self) -> ApprovalSettings:

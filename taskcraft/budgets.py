@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from taskcraft.durations import Seconds
 from taskcraft.messages import Usage
 
 
@@ -31,12 +32,14 @@ class ModelPrice(BaseModel):
 
 
 class Budgets(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     max_steps: int | None = Field(default=None, ge=1)  # None: the agent's max_steps
     max_tool_calls: int | None = Field(default=None, ge=0)
     max_tool_calls_per_tool: dict[str, int] = Field(default_factory=dict)
     max_tokens: int | None = Field(default=None, ge=1)
     max_cost_usd: float | None = Field(default=None, gt=0)
-    max_duration_s: float | None = Field(default=None, gt=0)
+    max_duration_s: Seconds | None = Field(default=None, gt=0)
     on_exhausted: OnExhausted = OnExhausted.FAIL
 
 

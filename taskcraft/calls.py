@@ -23,12 +23,6 @@ TOOL_ACTIVITY = "taskcraft.tool.run"
 NOTIFY_ACTIVITY = "taskcraft.notify.gate"
 
 
-class ResolveAgentInput(BaseModel):
-    agent: str
-    model_route: list[str] | None = None
-    policy: str | None = None
-
-
 class ModelCallInput(BaseModel):
     task_id: str
     step: int
@@ -70,10 +64,20 @@ class ToolCallResult(BaseModel):
     data: dict[str, Any] | None = None
 
 
+class ResolveAgentInput(BaseModel):
+    agent: str
+    model_route: list[str] | None = None
+    policy: str | None = None
+    # The task's inputs, checked again against the agent's schema by the worker.
+    inputs: dict[str, str] = Field(default_factory=dict)
+
+
 class PinAgentResult(BaseModel):
     pinned: PinnedAgent
     tools_ref: str | None  # the tool specs, stored for the model activity
     policy_ref: str  # the policy, stored for the tool activity's re-check
+    # The inputs as checked and normalised (defaults filled); None from older workers.
+    inputs: dict[str, str] | None = None
 
 
 class NotifyInput(BaseModel):

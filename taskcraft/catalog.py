@@ -15,6 +15,7 @@ from taskcraft.agents import AgentSpec
 from taskcraft.approvals import ApprovalSettings, TimeoutOutcome
 from taskcraft.errors import UnknownAgentError
 from taskcraft.incidents import IncidentStats, LogSummary, ReportWindow
+from taskcraft.inputs import InputSpec, InputType
 
 WORKSPACE_ANALYST = AgentSpec(
     name="workspace-analyst",
@@ -67,8 +68,23 @@ INCIDENT_REPORT = AgentSpec(
     tools=["jira_search", "query_logs", "send_slack_message"],
     max_steps=10,  # gathering, the drafts and the send; each revision is one more step
     # A report may wait a weekend for its manager; after three days nothing is sent.
-    approval=ApprovalSettings(timeout_s=72 * 3600.0, on_timeout=TimeoutOutcome.FAIL),
+    approval=ApprovalSettings(
+        timeout_s=72 * 3600.0, on_timeout=TimeoutOutcome.FAIL, approvers_env=REPORT_APPROVERS_ENV
+    ),
     workflow=INCIDENT_WORKFLOW,
+    inputs=[
+        InputSpec(
+            name="week",
+            type=InputType.ISO_WEEK,
+            description="the ISO week to report on (default: the week before the task starts)",
+        ),
+        InputSpec(
+            name="project",
+            pattern=r"[A-Z][A-Z0-9_]{0,19}",
+            default="INC",
+            description="the Jira project key",
+        ),
+    ],
 )
 
 BUILTIN_AGENTS: tuple[AgentSpec, ...] = (WORKSPACE_ANALYST, WEB_RESEARCHER, INCIDENT_REPORT)

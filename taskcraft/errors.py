@@ -35,6 +35,18 @@ class PolicyFileError(ConfigError):
     pass
 
 
+class AgentFileError(ConfigError):
+    """An agent file or folder with problems; ``problems`` lists each as ``file:line: message``."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        more = len(self.problems) - 1
+        first = self.problems[0] if self.problems else "invalid agent file"
+        super().__init__(
+            first + (f" (and {more} more: `taskcraft agents check` lists them)" if more else "")
+        )
+
+
 class ToolDefinitionError(ConfigError):
     """A tool whose signature, name or settings cannot work (raised at import)."""
 

@@ -134,7 +134,12 @@ class TaskRun:
         try:
             pinned = await workflow.execute_activity(
                 PIN_ACTIVITY,
-                ResolveAgentInput(agent=inp.agent, model_route=inp.model_route, policy=inp.policy),
+                ResolveAgentInput(
+                    agent=inp.agent,
+                    model_route=inp.model_route,
+                    policy=inp.policy,
+                    inputs=inp.inputs,
+                ),
                 result_type=PinAgentResult,
                 start_to_close_timeout=PIN_TIMEOUT,
                 retry_policy=RetryPolicy(maximum_attempts=5),
@@ -151,8 +156,10 @@ class TaskRun:
         self.state.policy_name = pinned.pinned.policy.name
         self.state.policy_hash = pinned.pinned.policy_hash
         self.state.offline_model = all(ref.is_offline for ref in pinned.pinned.spec.model_route)
+        if pinned.inputs is not None:
+            self.state.inputs = pinned.inputs
         spec = pinned.pinned.spec
-        context = "".join(f"\n- {key}: {value}" for key, value in sorted(inp.inputs.items()))
+        context = "".join(f"\n- {key}: {value}" for key, value in sorted(self.inputs.items()))
         system = spec.instructions + (f"\n\nTask inputs:{context}" if context else "")
         self._said = [Message.system(system), Message.user(inp.goal)]
         return self.pinned

@@ -1,0 +1,198 @@
+"""The catalog: every agent, tool, workflow and MCP server a deployment knows, from its folders.
+
+Workers, the CLI and the inbox build the same catalog from the same setting
+(``TASKCRAFT_AGENTS=dir1:dir2``, then the shipped example folders), so an agent a worker
+runs is an agent ``taskcraft start`` knows. A folder's agent files are read as data; the
+modules its ``taskcraft.toml`` lists are imported (the folder is put on the import path)
+and searched for what they define: ``@tool`` functions, ``AgentSpec`` objects (agents
+written in Python), task workflows and offline responders.
+
+Every problem is reported at once, one line each, naming the file (and line) or module;
+``check`` adds what only the whole catalog can tell (an agent naming an unknown tool,
+workflow or policy), so a worker refuses to start rather than fail its first task.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from infra.settings import PROJECT_ROOT, Settings
+from taskcraft.agent_files import LoadedFolder, load_folder
+from taskcraft.agents import AgentSpec
+from taskcraft.errors import AgentFileError, PolicyFileError, ToolDefinitionError
+from taskcraft.policy.loader import resolve_policy
+from taskcraft.tools import Tool
+
+EXAMPLES = PROJECT_ROOT / "examples"
+# The agents that ship with Taskcraft are examples on the same public surface.
+SHIPPED_AGENT_DIRS = (EXAMPLES / "agents",)
+
+
+@dataclass
+class Catalog:
+    agents: dict[str, AgentSpec] = field(default_factory=dict)
+    tools: list[Tool[Any]] = field(default_factory=list)
+    workflows: list[type] = field(default_factory=list)
+    responders: dict[str, Any] = field(default_factory=dict)
+    mcp_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    policy_dirs: list[Path] = field(default_factory=list)
+    folders: list[LoadedFolder] = field(default_factory=list)
+
+    def agent(self, name: str) -> AgentSpec | None:
+        return self.agents.get(name)
+
+    def known_agents(self) -> str:
+        return ", ".join(sorted(self.agents)) or "none"
+
+
+def agent_dirs(configured: Sequence[Path], *, shipped: bool = True) -> list[Path]:
+    """The folders to read: the configured ones first, then the shipped examples."""
+    dirs = [*configured, *(SHIPPED_AGENT_DIRS if shipped else ())]
+    unique: list[Path] = []
+    for folder in dirs:
+        if folder.resolve() not in [d.resolve() for d in unique]:
+            unique.append(folder)
+    return unique
+
+
+def catalog_for(settings: Settings) -> Catalog:
+    """The catalog this process's settings describe (workers, CLI and inbox alike)."""
+    from taskcraft.catalog import INCIDENT_REPORT
+
+    return load_catalog(
+        agent_dirs(settings.agent_dirs, shipped=settings.shipped_agents),
+        extra_agents=[INCIDENT_REPORT] if settings.shipped_agents else [],
+        policy_dirs=[*settings.policy_dirs],
+    )
+
+
+def load_catalog(
+    folders: Iterable[Path],
+    *,
+    extra_agents: Iterable[AgentSpec] = (),
+    policy_dirs: Sequence[Path] = (),
+) -> Catalog:
+    """Read every folder, import its modules; ``AgentFileError`` lists all problems."""
+    catalog = Catalog(policy_dirs=list(policy_dirs))
+    problems: list[str] = []
+    origins: dict[str, str] = {}
+    for agent in extra_agents:
+        _add_agent(catalog, origins, agent, problems)
+    for folder in folders:
+        try:
+            loaded = load_folder(folder)
+        except AgentFileError as error:
+            problems += error.problems
+            continue
+        catalog.folders.append(loaded)
+        if loaded.policy_dir is not None:
+            catalog.policy_dirs.append(loaded.policy_dir)
+        for agent in loaded.agents:
+            _add_agent(catalog, origins, agent, problems)
+        for name, server in loaded.settings.mcp_servers.items():
+            if name in catalog.mcp_servers:
+                problems.append(f"{folder}: MCP server {name!r} is configured twice")
+            catalog.mcp_servers[name] = {**server, "name": name}
+        for module_name in loaded.settings.modules:
+            module = _import(folder, module_name, problems)
+            if module is not None:
+                _collect(catalog, origins, module, problems)
+    if problems:
+        raise AgentFileError(problems)
+    return catalog
+
+
+def _add_agent(
+    catalog: Catalog, origins: dict[str, str], agent: AgentSpec, problems: list[str]
+) -> None:
+    where = agent.source or "python"
+    if agent.name in origins:
+        problems.append(
+            f"{where}: agent {agent.name!r} is already defined in {origins[agent.name]}"
+        )
+        return
+    origins[agent.name] = where
+    catalog.agents[agent.name] = agent
+
+
+def _import(folder: Path, name: str, problems: list[str]) -> ModuleType | None:
+    root = str(folder.resolve())
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        return importlib.import_module(name)
+    except ToolDefinitionError as error:
+        problems.append(str(error))
+    except SyntaxError as error:
+        problems.append(f"{error.filename}:{error.lineno}: module {name}: {error.msg}")
+    except Exception as error:  # an import error, or any error the module raised
+        problems.append(
+            f"{folder / 'taskcraft.toml'}: module {name} failed to import: "
+            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        )
+    return None
+
+
+def _collect(
+    catalog: Catalog, origins: dict[str, str], module: ModuleType, problems: list[str]
+) -> None:
+    for value in list(vars(module).values()):
+        if isinstance(value, Tool) and value not in catalog.tools:
+            catalog.tools.append(value)
+        elif isinstance(value, AgentSpec):
+            source = value.source or f"python:{module.__name__}"
+            _add_agent(catalog, origins, value.model_copy(update={"source": source}), problems)
+        elif isinstance(value, type) and hasattr(value, "__temporal_workflow_definition"):
+            if value.__module__ == module.__name__ and value not in catalog.workflows:
+                catalog.workflows.append(value)
+        elif getattr(value, "__taskcraft_offline_responder__", None):
+            catalog.responders[value.agent] = value
+
+
+def check(
+    catalog: Catalog,
+    *,
+    tool_names: Iterable[str],
+    workflow_names: Iterable[str],
+    agents: Iterable[AgentSpec] | None = None,
+) -> list[str]:
+    """What would fail a task of these agents at start: unknown tools, workflows, policies."""
+    tools = set(tool_names)
+    workflows = set(workflow_names)
+    problems: list[str] = []
+    for agent in agents if agents is not None else catalog.agents.values():
+        where = agent.source or f"agent {agent.name}"
+        for pattern in agent.tools:
+            if not _tool_known(pattern, tools, catalog.mcp_servers):
+                problems.append(
+                    f"{where}: agent {agent.name!r} names unknown tool {pattern!r} "
+                    f"(known: {', '.join(sorted(tools)) or 'none'})"
+                )
+        if agent.workflow not in workflows:
+            problems.append(
+                f"{where}: agent {agent.name!r} runs workflow {agent.workflow!r}, which no "
+                f"module registers (known: {', '.join(sorted(workflows))})"
+            )
+        try:
+            resolve_policy(agent.policy, catalog.policy_dirs)
+        except PolicyFileError as error:
+            problems.append(f"{where}: agent {agent.name!r}: {error}")
+    return problems
+
+
+def _tool_known(pattern: str, tools: set[str], servers: dict[str, Any]) -> bool:
+    if pattern in tools:
+        return True
+    server, dot, _ = pattern.partition(".")
+    if dot and server in servers:
+        return True  # MCP tools are listed when a task starts
+    return any(fnmatch.fnmatchcase(name, pattern) for name in tools) and any(
+        ch in pattern for ch in "*?["
+    )

@@ -264,16 +264,21 @@ async def test_a_server_that_never_answers_the_handshake_fails_at_the_connect_ti
     assert stdio_server_children() == []
 
 
-async def test_variables_reach_the_stdio_server_from_the_given_environment() -> None:
+async def test_variables_reach_the_stdio_server_but_the_workers_environment_does_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TEST_MCP_WORKER_SECRET", "not-for-servers")
     config = stdio_config(env={"TEST_MCP_EXTRA_TOOLS": "${EXTRA}", "GREETING": "${WORD}"})
     env = {"EXTRA": "1", "WORD": "bonjour"}
     async with McpConnections([config], env=env) as connections:
         tools = [tool.name for tool in await connections.list_tools("local")]
         greeting = await connections.call_tool("local", "env", {"name": "GREETING"})
-        inherited = await connections.call_tool("local", "env", {"name": "WORD"})
+        secret = await connections.call_tool("local", "env", {"name": "TEST_MCP_WORKER_SECRET"})
+        path = await connections.call_tool("local", "env", {"name": "PATH"})
     assert "extra" in tools
     assert greeting.text == "bonjour"
-    assert inherited.text == ""  # the worker's variables are not passed on wholesale
+    assert secret.text == ""  # only PATH, HOME and the like are inherited, then `env`
+    assert path.text == os.environ["PATH"]
 
 
 async def test_a_missing_variable_is_a_config_error_before_anything_starts() -> None:

@@ -1,0 +1,5 @@
+"""MCP servers as tool sources, worker side: connections, transports, results."""
+
+from activities.mcp.connections import McpConnections
+
+__all__ = ["McpConnections"]

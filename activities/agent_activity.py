@@ -21,14 +21,17 @@ from temporalio.exceptions import ApplicationError
 
 from activities.connectors.config_check import check_incident_config
 from activities.log_context import activity_log_context
+from activities.mcp import McpConnections
 from activities.store import BlobStore, canonical_json
+from activities.tools.mcp_tools import is_mcp_pattern, pin_mcp_tools
 from activities.tools.registry import ToolRegistry
-from taskcraft.agents import AgentSpec, PinnedAgent
+from taskcraft.agents import AgentSpec, PinnedAgent, ToolSpec
 from taskcraft.budgets import ModelPrice
 from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
 from taskcraft.catalog import INCIDENT_WORKFLOW
-from taskcraft.errors import ErrorType, PolicyFileError, TaskcraftError
+from taskcraft.errors import ConfigError, ErrorType, PolicyFileError, TaskcraftError
 from taskcraft.inputs import validate_inputs
+from taskcraft.mcp import McpUnavailableError
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy.loader import load_policy, resolve_policy
 
@@ -45,6 +48,7 @@ class AgentActivities:
         prices: Mapping[str, ModelPrice] | None = None,
         env: Mapping[str, str] | None = None,
         model_queues: Mapping[str, str] | None = None,
+        mcp: McpConnections | None = None,
     ) -> None:
         self._agents = agents
         self._registry = registry
@@ -55,6 +59,7 @@ class AgentActivities:
         self._env = env  # None: this process's environment, read when a task is pinned
         # Rate-limited providers' dedicated task queues, from this worker's configuration.
         self._model_queues = dict(model_queues or {})
+        self._mcp = mcp
 
     @property
     def _environment(self) -> Mapping[str, str]:
@@ -66,6 +71,33 @@ class AgentActivities:
         if problems:
             raise _config_error("The incident report cannot start: " + " ".join(problems))
         return spec
+
+    async def _tool_specs(self, patterns: Sequence[str]) -> list[ToolSpec]:
+        """Each named tool's spec; MCP patterns become the server's matching tools now.
+
+        A tool's own configuration check (``Tool.check``) runs here too, so a task whose
+        tools cannot work on this worker fails before any work starts, naming the variable.
+        """
+        env = self._environment
+        servers = self._mcp.servers if self._mcp is not None else ()
+        specs: list[ToolSpec] = []
+        problems: list[str] = []
+        for pattern in patterns:
+            if self._mcp is not None and is_mcp_pattern(pattern, servers):
+                try:
+                    specs += await pin_mcp_tools(pattern, self._mcp)
+                except McpUnavailableError as error:
+                    raise ApplicationError(str(error), type=ErrorType.TOOL_UNAVAILABLE) from None
+                continue
+            tool = self._registry.get(pattern)
+            if tool is None:
+                raise KeyError(pattern)
+            if tool.check is not None:
+                problems += await asyncio.to_thread(tool.check, env)
+            specs.append(tool.spec_for(env))
+        if problems:
+            raise ConfigError(" ".join(dict.fromkeys(problems)))
+        return specs
 
     def _approvers(self, spec: AgentSpec) -> AgentSpec:
         """``approval.approvers_env``: the worker's list, when set, replaces ``approvers``."""
@@ -100,7 +132,7 @@ class AgentActivities:
                     spec = await self._incident_report(spec)
                 spec = self._approvers(spec)
                 inputs = validate_inputs(spec.name, spec.inputs, inp.inputs)
-                tools = self._registry.specs(spec.tools, self._environment)
+                tools = await self._tool_specs(spec.tools)
                 policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
             except KeyError as exc:
                 raise _config_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 
 import httpx
 from temporalio import activity
@@ -15,6 +16,7 @@ from activities.log_context import activity_log_context
 from activities.models.base import ModelAdapter
 from activities.models.offline import OfflineModel
 from activities.models.settings import ProviderSettings, build_adapter
+from activities.models.tool_names import WireNames
 from activities.store import BlobStore, ConversationStore
 from taskcraft.agents import ToolSpec
 from taskcraft.calls import (
@@ -84,10 +86,19 @@ class ModelActivities:
             # ModelTimeout, before Temporal's start-to-close ends the attempt unexplained.
             deadline = asyncio.timeout(deadline_s)
             try:
+                names = WireNames(tools)
                 async with deadline:
-                    completion = await with_heartbeats(
-                        adapter.complete(inp.model.model, messages, tools)
-                    )
+                    if names.needed:
+                        completion = await with_heartbeats(
+                            adapter.complete(
+                                inp.model.model, names.messages(messages), names.tools(tools)
+                            )
+                        )
+                        completion = replace(completion, message=names.answer(completion.message))
+                    else:
+                        completion = await with_heartbeats(
+                            adapter.complete(inp.model.model, messages, tools)
+                        )
             except ApplicationError as error:
                 _record_call(inp, outcome=error.type or "error")
                 raise

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 from pydantic import ValidationError
@@ -16,13 +17,18 @@ from temporalio.exceptions import ApplicationError
 
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
+from activities.mcp import McpConnections
 from activities.store import BlobStore
 from activities.tools.registry import ToolRegistry
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
-from taskcraft.errors import ErrorType
+from taskcraft.errors import ConfigError, ErrorType
+from taskcraft.mcp import McpUnavailableError, split_mcp_tool_name
 from taskcraft.policy import Effect, Policy, evaluate_tool_call
 from taskcraft.redact import redact
 from taskcraft.tools import NotDelivered, ToolContext, ToolError
+
+# How much of an MCP tool's text the model is shown (as for built-in tools).
+MCP_OBSERVATION_CHARS = 16_000
 
 
 class ToolActivities:
@@ -35,6 +41,7 @@ class ToolActivities:
         data_dir: Path,
         http: httpx.AsyncClient,
         env: Mapping[str, str],
+        mcp: McpConnections | None = None,
     ) -> None:
         self._registry = registry
         self._blobs = blobs
@@ -43,6 +50,7 @@ class ToolActivities:
         self._http = http
         self._env = dict(env)
         self._policies: dict[str, Policy] = {}
+        self._mcp = mcp
 
     async def _policy(self, ref: str) -> Policy:
         if ref not in self._policies:
@@ -71,6 +79,9 @@ class ToolActivities:
             log.info("tool.start", arguments=redact(inp.arguments))
             await self._recheck(inp)
             tool = self._registry.get(inp.tool)
+            mcp_tool = split_mcp_tool_name(inp.tool) if tool is None else None
+            if mcp_tool is not None and self._mcp is not None and mcp_tool[0] in self._mcp.servers:
+                return await self._call_mcp(inp, *mcp_tool, log=log)
             if tool is None:
                 raise ApplicationError(
                     f"no tool named {inp.tool!r} on this worker",
@@ -111,6 +122,30 @@ class ToolActivities:
                 full_chars=len(text),
                 data=result.data,
             )
+
+    async def _call_mcp(
+        self, inp: ToolCallInput, server: str, name: str, *, log: Any
+    ) -> ToolCallResult:
+        """An MCP tool: one call on the worker's live session with its server."""
+        assert self._mcp is not None
+        try:
+            result = await with_heartbeats(self._mcp.call_tool(server, name, inp.arguments))
+        except McpUnavailableError as exc:
+            _count(inp.tool, "unavailable")
+            log.info("tool.unavailable", error=str(exc))
+            # Temporal retries; once retries run out the model hears the reason.
+            raise ApplicationError(str(exc), type=ErrorType.TOOL_UNAVAILABLE) from None
+        except ConfigError as exc:
+            _count(inp.tool, "error")
+            raise ApplicationError(str(exc), type=ErrorType.CONFIG, non_retryable=True) from None
+        _count(inp.tool, "error" if result.is_error else "ok")
+        log.info("tool.done", chars=len(result.text), mcp_error=result.is_error)
+        return ToolCallResult(
+            ok=not result.is_error,
+            content=_cut(result.text, MCP_OBSERVATION_CHARS),
+            full_chars=len(result.text),
+            data=result.structured,
+        )
 
     @staticmethod
     def _failed(message: str, limit: int) -> ToolCallResult:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.catalog import Catalog, catalog_for, check, load_catalog
+from infra.catalog import Catalog, catalog_for, check, load_catalog, workflow_name
 from infra.settings import Settings
 from taskcraft.agent_files import load_agent_file
 from taskcraft.agents import AgentSpec
@@ -30,7 +30,7 @@ def _known_workflows(catalog: Catalog) -> list[str]:
     from workflows import WORKFLOWS
 
     definitions = [*WORKFLOWS, *catalog.workflows]
-    return [defn.__temporal_workflow_definition.name for defn in definitions]  # type: ignore[attr-defined]
+    return [workflow_name(defn) for defn in definitions]
 
 
 def _inputs_line(agent: AgentSpec) -> str:

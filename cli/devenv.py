@@ -22,15 +22,14 @@ import sys
 from contextlib import ExitStack
 from dataclasses import replace
 
-from cli import tasks
 from cli.render import render_history
-from infra.connection import connect
 from infra.devserver import port_open, start_dev_server, stop_process
 from infra.settings import OFFLINE_DEFAULT_MODEL, PROJECT_ROOT, Settings
 from taskcraft.approvals import ApprovalRequest, Decision, DecisionKind
 from taskcraft.catalog import INCIDENT_REPORT
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
+from taskcraft_client import TaskcraftClient
 
 DEMO_WEEK = "2026-W47"
 ANALYST_GOAL = "Summarise the files in the workspace and save the summary to a report file."
@@ -115,21 +114,19 @@ def stack_wait() -> None:
 async def _demo(
     settings: Settings, agent: str, approve_as: str | None, worker: subprocess.Popen[bytes]
 ) -> int:
-    client = await connect(settings)
+    client = await TaskcraftClient.connect(settings)
     task_id = f"{agent}-demo-{os.getpid()}"
     report = agent == INCIDENT_REPORT.name
-    start = argparse.Namespace(
-        agent=agent,
-        goal=f"Weekly incident report for {DEMO_WEEK}" if report else ANALYST_GOAL,
-        input=[f"week={DEMO_WEEK}"] if report else [],
-        id=task_id,
-        model=OFFLINE_DEFAULT_MODEL if report else None,
-        policy=None,
-        wait=False,
-    )
     _say("")
-    await tasks.start(client, settings, start)  # exactly what `taskcraft start` does
-    handle = client.get_workflow_handle(task_id)
+    started = await client.start(  # exactly what `taskcraft start` does
+        agent,
+        goal=f"Weekly incident report for {DEMO_WEEK}" if report else ANALYST_GOAL,
+        inputs={"week": DEMO_WEEK} if report else {},
+        task_id=task_id,
+        model=[OFFLINE_DEFAULT_MODEL] if report else None,
+    )
+    _say(f"Started task {started.task_id}\nTemporal UI: {started.url}")
+    handle = client.temporal.get_workflow_handle(task_id)
     seen_steps, last_status, announced = 0, "", ""
     while True:
         if worker.poll() is not None:

@@ -34,12 +34,11 @@ from inbox.settings import InboxSettings
 from inbox.tasks import (
     OUTAGE_CODES,
     ClientFactory,
-    DecisionPendingError,
-    TaskNotAnsweringError,
     TemporalAccess,
 )
 from inbox.views import KIND_TITLES, DecisionForm, parse_decision, task_context
-from taskcraft.errors import TemporalUnavailableError, UnknownTaskError
+from taskcraft.errors import TemporalUnavailableError, UnknownTaskError, WorkerUnavailableError
+from taskcraft_client import TaskcraftClient
 
 __all__ = ["SESSION_COOKIE", "build_inbox_app"]
 
@@ -52,7 +51,9 @@ FORM_REFUSED = (
 log = logging.getLogger("taskcraft.inbox")
 
 
-def build_inbox_app(client: Client | ClientFactory, settings: InboxSettings) -> Starlette:
+def build_inbox_app(
+    client: Client | TaskcraftClient | ClientFactory, settings: InboxSettings
+) -> Starlette:
     """The inbox as an ASGI app; ``client`` is a Client or an async factory (connected lazily)."""
     temporal = TemporalAccess(
         client, query_timeout_s=settings.query_timeout_s, list_filter=settings.list_filter
@@ -70,8 +71,8 @@ def build_inbox_app(client: Client | ClientFactory, settings: InboxSettings) -> 
         form: DecisionForm | None = None,
         focus: str = "",
     ) -> Response:
-        runs = await temporal.all_runs(task_id)
-        client = await temporal.client()
+        runs, worker_note = await temporal.all_runs(task_id)
+        client = (await temporal.client()).temporal
         context = task_context(
             runs,
             gate_id=gate_id,
@@ -85,7 +86,9 @@ def build_inbox_app(client: Client | ClientFactory, settings: InboxSettings) -> 
         if gate is not None:
             context["decide_url"] = gate_path(task_id, gate) + "/decide"
             context["csrf"] = csrf_token(settings.secret, principal.binding, task_id, gate)
-        context.update(principal=principal, logout_csrf=_logout_csrf(principal))
+        context.update(
+            principal=principal, logout_csrf=_logout_csrf(principal), worker_note=worker_note
+        )
         return pages.render("task.html", context, status=status)
 
     def _logout_csrf(principal: Principal) -> str:
@@ -207,8 +210,7 @@ def build_inbox_app(client: Client | ClientFactory, settings: InboxSettings) -> 
         return pages.message("Temporal is unavailable", text, status=503)
 
     async def on_slow_worker(request: Request, exc: Exception) -> Response:
-        status = 504 if isinstance(exc, DecisionPendingError) else 503
-        return pages.message("The task's worker did not answer", str(exc), status=status)
+        return pages.message("The task's worker did not answer", str(exc), status=503)
 
     async def on_runtime_error(request: Request, exc: Exception) -> Response:
         # The SDK reports a client that cannot (re)connect as a plain RuntimeError.
@@ -237,8 +239,7 @@ def build_inbox_app(client: Client | ClientFactory, settings: InboxSettings) -> 
         UnknownTaskError: on_unknown_task,
         TemporalUnavailableError: on_outage,
         RPCError: on_outage,
-        TaskNotAnsweringError: on_slow_worker,
-        DecisionPendingError: on_slow_worker,
+        WorkerUnavailableError: on_slow_worker,
         RuntimeError: on_runtime_error,
         Exception: on_crash,
     }

@@ -9,8 +9,8 @@ import uvicorn
 
 from inbox.app import build_inbox_app
 from inbox.settings import DEFAULT_HOST, DEFAULT_PORT, InboxSettings
-from infra.connection import connect
 from infra.settings import Settings
+from taskcraft_client import TaskcraftClient
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 _SIGNATURE = re.compile(r"(?<=[?&]sig=)[^&\s]*")
@@ -41,7 +41,7 @@ def serve_inbox(
     starts (and shows an error page) even while Temporal is down."""
     inbox_settings = settings or InboxSettings.from_env(connection.env)
 
-    app = build_inbox_app(lambda: connect(connection), inbox_settings)
+    app = build_inbox_app(lambda: TaskcraftClient.connect(connection), inbox_settings)
     if host not in LOOPBACK_HOSTS and inbox_settings.base_url.startswith("http://"):
         log.warning(
             "the inbox listens on %s over plain HTTP: put a TLS-terminating proxy in front "

@@ -23,10 +23,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pydantic import ValidationError
+
 from infra.settings import PROJECT_ROOT, Settings
-from taskcraft.agent_files import LoadedFolder, load_folder
+from taskcraft.agent_files import FOLDER_SETTINGS, LoadedFolder, load_folder
 from taskcraft.agents import AgentSpec
 from taskcraft.errors import AgentFileError, PolicyFileError, ToolDefinitionError
+from taskcraft.mcp import McpServerConfig
 from taskcraft.policy.loader import resolve_policy
 from taskcraft.tools import Tool
 
@@ -41,7 +44,7 @@ class Catalog:
     tools: list[Tool[Any]] = field(default_factory=list)
     workflows: list[type] = field(default_factory=list)
     responders: dict[str, Any] = field(default_factory=dict)
-    mcp_servers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     policy_dirs: list[Path] = field(default_factory=list)
     folders: list[LoadedFolder] = field(default_factory=list)
 
@@ -60,6 +63,15 @@ def agent_dirs(configured: Sequence[Path], *, shipped: bool = True) -> list[Path
         if folder.resolve() not in [d.resolve() for d in unique]:
             unique.append(folder)
     return unique
+
+
+def workflow_name(definition: type) -> str:
+    """The workflow type a ``@workflow.defn`` class registers (its history's name)."""
+    return str(getattr(definition, "__temporal_workflow_definition").name)
+
+
+def is_workflow(value: object) -> bool:
+    return isinstance(value, type) and hasattr(value, "__temporal_workflow_definition")
 
 
 def catalog_for(settings: Settings) -> Catalog:
@@ -97,9 +109,19 @@ def load_catalog(
         for agent in loaded.agents:
             _add_agent(catalog, origins, agent, problems)
         for name, server in loaded.settings.mcp_servers.items():
+            where = folder / FOLDER_SETTINGS
             if name in catalog.mcp_servers:
-                problems.append(f"{folder}: MCP server {name!r} is configured twice")
-            catalog.mcp_servers[name] = {**server, "name": name}
+                problems.append(f"{where}: MCP server {name!r} is configured twice")
+                continue
+            try:
+                catalog.mcp_servers[name] = McpServerConfig.model_validate({**server, "name": name})
+            except ValidationError as error:
+                for item in error.errors():
+                    key = ".".join(str(part) for part in item["loc"])
+                    message = str(item["msg"]).removeprefix("Value error, ")
+                    problems.append(
+                        f"{where}: mcp_servers.{name}{'.' + key if key else ''}: {message}"
+                    )
         for module_name in loaded.settings.modules:
             module = _import(folder, module_name, problems)
             if module is not None:
@@ -149,7 +171,8 @@ def _collect(
         elif isinstance(value, AgentSpec):
             source = value.source or f"python:{module.__name__}"
             _add_agent(catalog, origins, value.model_copy(update={"source": source}), problems)
-        elif isinstance(value, type) and hasattr(value, "__temporal_workflow_definition"):
+        elif is_workflow(value):
+            assert isinstance(value, type)
             if value.__module__ == module.__name__ and value not in catalog.workflows:
                 catalog.workflows.append(value)
         elif getattr(value, "__taskcraft_offline_responder__", None):
@@ -187,7 +210,7 @@ def check(
     return problems
 
 
-def _tool_known(pattern: str, tools: set[str], servers: dict[str, Any]) -> bool:
+def _tool_known(pattern: str, tools: set[str], servers: dict[str, McpServerConfig]) -> bool:
     if pattern in tools:
         return True
     server, dot, _ = pattern.partition(".")

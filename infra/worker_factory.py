@@ -25,13 +25,14 @@ from activities.agent_activity import AgentActivities
 from activities.connectors.jira import jira_search_tool
 from activities.connectors.logs import query_logs_tool
 from activities.connectors.slack import send_slack_message_tool
+from activities.mcp import McpConnections
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
 from activities.store import ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import Tool, ToolRegistry, builtin_tools
 from infra.blob_store import open_record_store
-from infra.catalog import Catalog, catalog_for, check
+from infra.catalog import Catalog, catalog_for, check, workflow_name
 from infra.settings import PROJECT_ROOT, TOOL_QUEUES_ENV, Settings, model_task_queue
 from taskcraft.agents import AgentSpec
 from taskcraft.errors import AgentFileError, ConfigError
@@ -61,9 +62,15 @@ class WorkerGroup:
     are scheduled while the model workers finish theirs).
     """
 
-    def __init__(self, main: Worker, model_workers: Mapping[str, Worker]) -> None:
+    def __init__(
+        self,
+        main: Worker,
+        model_workers: Mapping[str, Worker],
+        mcp: McpConnections | None = None,
+    ) -> None:
         self.main = main
         self.model_workers = dict(model_workers)  # provider → its rate-limited worker
+        self.mcp = mcp  # the MCP sessions this worker's tools share; closed last
         self._stack: AsyncExitStack | None = None
 
     @property
@@ -72,6 +79,8 @@ class WorkerGroup:
 
     async def __aenter__(self) -> Self:
         async with AsyncExitStack() as stack:
+            if self.mcp is not None:
+                await stack.enter_async_context(self.mcp)
             for worker in self.model_workers.values():
                 await stack.enter_async_context(worker)
             await stack.enter_async_context(self.main)
@@ -135,12 +144,17 @@ def build_worker(
     problems = check(
         catalog,
         tool_names=registry.names(),
-        workflow_names=[defn.__temporal_workflow_definition.name for defn in workflows],  # type: ignore[attr-defined]
+        workflow_names=[workflow_name(defn) for defn in workflows],
     )
     if problems:
         raise AgentFileError(problems)
     blobs = open_record_store(settings)
     settings.workspace.mkdir(parents=True, exist_ok=True)
+    mcp = (
+        McpConnections(catalog.mcp_servers.values(), env=settings.env)
+        if catalog.mcp_servers
+        else None
+    )
     agent_activities = AgentActivities(
         agents=catalog.agents,
         registry=registry,
@@ -150,6 +164,7 @@ def build_worker(
         prices=settings.prices,
         env=settings.env,
         model_queues={provider: model_task_queue(queue, provider) for provider in rate_limits},
+        mcp=mcp,
     )
     model_activities = ModelActivities(
         conversations=ConversationStore(blobs), http=http, env=settings.env
@@ -161,6 +176,7 @@ def build_worker(
         data_dir=settings.data_dir,
         http=http,
         env=settings.env,
+        mcp=mcp,
     )
     notify = NotifyActivities(http=http, settings=NotifySettings.from_env(settings.env))
     main = Worker(
@@ -189,7 +205,7 @@ def build_worker(
         )
         for provider, per_second in rate_limits.items()
     }
-    return WorkerGroup(main, model_workers)
+    return WorkerGroup(main, model_workers, mcp)
 
 
 async def open_http(stack: AsyncExitStack) -> httpx.AsyncClient:

@@ -67,6 +67,22 @@ class TemporalUnavailableError(TaskcraftError):
     pass
 
 
+class WorkerUnavailableError(TemporalUnavailableError):
+    """No worker polls the task's queue (or none answered): nothing can run or reply."""
+
+
+class TaskExistsError(InvalidInputError):
+    """A task with that id exists already (running or closed): ids are never reused."""
+
+
+class DecisionRefusedError(InvalidInputError):
+    """The task refused a decision or control (no gate pending, not an approver, ...)."""
+
+
+class CodecKeysError(ConfigError):
+    """A task's payloads are encrypted and this process has no key to read them."""
+
+
 class TaskFailedError(TaskcraftError):
     """Raised inside workflow code: ends the task FAILED with this message as its error."""
 
@@ -92,6 +108,8 @@ class ErrorType(StrEnum):
     TOOL_UNKNOWN = "ToolUnknown"
     # An at-most-once tool's effect certainly did not happen: safe to try again.
     TOOL_NOT_DELIVERED = "ToolNotDelivered"
+    # What serves the tool (an MCP server) cannot be reached right now: retried.
+    TOOL_UNAVAILABLE = "ToolUnavailable"
     # Set-up.
     AGENT_UNKNOWN = "AgentUnknown"
     CONFIG = "ConfigError"

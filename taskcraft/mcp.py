@@ -196,6 +196,9 @@ class McpToolInfo(BaseModel):
     name: str
     description: str = ""
     input_schema: dict[str, Any] = Field(default_factory=dict)
+    # The server's hints (MCP tool annotations): readOnlyHint, destructiveHint,
+    # idempotentHint, openWorldHint. Hints, not guarantees: the policy still decides.
+    annotations: dict[str, Any] = Field(default_factory=dict)
 
 
 class McpCallResult(BaseModel):

@@ -16,8 +16,14 @@ from taskcraft.mcp import McpCallResult, McpToolInfo
 
 
 def tool_info(tool: types.Tool) -> McpToolInfo:
+    hints = (
+        tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
+    )
     return McpToolInfo(
-        name=tool.name, description=tool.description or "", input_schema=dict(tool.input_schema)
+        name=tool.name,
+        description=tool.description or "",
+        input_schema=dict(tool.input_schema),
+        annotations=hints,
     )
 
 

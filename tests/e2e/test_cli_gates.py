@@ -52,9 +52,9 @@ def test_operator_answers_a_gate_from_the_cli(
     policies = processes.folder / "policies"
     policies.mkdir()
     (policies / "gated.toml").write_text(GATED_POLICY)
-    processes.start_worker(
-        {"TASKCRAFT_MODEL": f"openai:{model}", "TASKCRAFT_POLICY_DIRS": str(policies)}
-    )
+    # Workers and the CLI share the policy folders (the CLI checks --policy before starting).
+    processes.env["TASKCRAFT_POLICY_DIRS"] = str(policies)
+    processes.start_worker({"TASKCRAFT_MODEL": f"openai:{model}"})
     started = processes.cli(
         "start", "workspace-analyst", "--goal", "save a note", "--id", task_id, "--policy", "gated"
     )

@@ -28,6 +28,7 @@ from taskcraft.agents import AgentSpec
 from taskcraft.budgets import ModelPrice
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
+from taskcraft_client import TaskcraftClient
 from tests.support.fake_providers import FakeProviders
 from tests.support.temporal import start_dev_server, start_time_skipping
 from workflows.search_attributes import AGENT, STATUS
@@ -79,6 +80,10 @@ class Harness:
         (folder / "open.toml").write_text('name = "open"\ndefault_effect = "allow"\n')
         self.settings = replace(self.settings, policy_dirs=(folder,))
         return "open"
+
+    def taskcraft(self) -> TaskcraftClient:
+        """The Python client on this test's queue (as the CLI and inbox use it)."""
+        return TaskcraftClient(self.client, self.settings)
 
     def model(self, name: str = "model") -> str:
         """A model name unique to this test, so its script cannot leak into another test."""

@@ -10,7 +10,6 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from activities.tools import Tool, ToolContext
 from cli.render import render_audit, render_history
-from cli.tasks import fetch_all_runs
 from taskcraft.agents import AgentSpec
 from taskcraft.approvals import Decision, DecisionKind, GateKind
 from taskcraft.controls import ControlAction, ControlRequest, UpdateOutcome
@@ -116,7 +115,7 @@ async def test_task_survives_continue_as_new_with_gates_usage_and_one_timeline(
 
         result = await handle.result()
         final = await harness.state(handle)
-        runs = await fetch_all_runs(harness.client, task_id)
+        runs = await harness.taskcraft().runs(task_id)
         description = await handle.describe()
 
     assert result.status is TaskStatus.COMPLETED

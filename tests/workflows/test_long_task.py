@@ -10,7 +10,6 @@ from pydantic import BaseModel
 from temporalio.api.history.v1 import HistoryEvent
 
 from activities.tools import Tool, ToolContext
-from cli.tasks import fetch_all_runs
 from taskcraft.agents import AgentSpec
 from taskcraft.status import TaskStatus
 from tests.support.fake_providers import FakeToolCall, reply
@@ -82,7 +81,7 @@ async def test_300_steps_over_three_runs_with_flat_history_per_step(harness: Har
     async with harness.worker([agent], tools=[NOOP]):
         handle = await harness.start(agent, "run long")
         result = await handle.result()
-        runs = await fetch_all_runs(harness.client, handle.id)
+        runs = await harness.taskcraft().runs(handle.id)
         run_ids = [*runs[-1].previous_run_ids, (await handle.describe()).run_id]
         sizes, histories = [], []
         for run_id in run_ids:

@@ -154,8 +154,12 @@ class Gates:
         self._notify(request, escalation=False)
         try:
             record = await self._await_decision(request, settings)
-        finally:
+        except TaskFailedError:
             state.pending = None
+            raise
+        # (A cancel leaves ``pending`` to the cancel's own record keeping: an operator's
+        # cancel clears it, and a worker evicting the task from its cache must not.)
+        state.pending = None
         workflow.metric_meter().create_histogram_float(
             "taskcraft_approval_wait_seconds", "From a gate's request to its decision", "s"
         ).record((workflow.now() - request.asked_at).total_seconds(), {"kind": kind.value})

@@ -7,6 +7,7 @@ in review or CI, not when its first task fails.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from infra.catalog import Catalog, catalog_for, check, load_catalog, workflow_na
 from infra.settings import Settings
 from taskcraft.agent_files import load_agent_file
 from taskcraft.agents import AgentSpec
-from taskcraft.errors import AgentFileError
+from taskcraft.errors import AgentFileError, TaskcraftError
 
 
 def _known_tools(catalog: Catalog) -> list[str]:
@@ -43,6 +44,36 @@ def _inputs_line(agent: AgentSpec) -> str:
             shown += f" (default {spec.default})"
         parts.append(shown)
     return ", ".join(parts) or "none"
+
+
+async def _unreachable_servers(
+    catalog: Catalog, agents: list[AgentSpec], settings: Settings
+) -> list[str]:
+    """Connect to each MCP server the checked agents use, as a worker here would."""
+    from activities.mcp import McpConnections
+
+    used = sorted(
+        {
+            pattern.split(".", 1)[0]
+            for agent in agents
+            for pattern in agent.tools
+            if pattern.split(".", 1)[0] in catalog.mcp_servers
+        }
+    )
+    if not used:
+        return []
+    problems = []
+    async with McpConnections(
+        [catalog.mcp_servers[name] for name in used], env=settings.env
+    ) as connections:
+        for name in used:
+            try:
+                problem = await connections.check(name)
+            except TaskcraftError as error:
+                problem = str(error)
+            if problem is not None:
+                problems.append(f"MCP server {name!r}: {problem}")
+    return problems
 
 
 def list_agents(settings: Settings, as_json: bool) -> int:
@@ -107,6 +138,7 @@ def check_paths(settings: Settings, paths: list[str]) -> int:
         workflow_names=_known_workflows(catalog),
         agents=checked,
     )
+    problems += asyncio.run(_unreachable_servers(catalog, checked, settings))
     if problems:
         for problem in problems:
             print(problem, file=sys.stderr)

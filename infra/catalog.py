@@ -114,7 +114,9 @@ def load_catalog(
                 problems.append(f"{where}: MCP server {name!r} is configured twice")
                 continue
             try:
-                catalog.mcp_servers[name] = McpServerConfig.model_validate({**server, "name": name})
+                catalog.mcp_servers[name] = McpServerConfig.model_validate(
+                    _in_folder({**server, "name": name}, folder)
+                )
             except ValidationError as error:
                 for item in error.errors():
                     key = ".".join(str(part) for part in item["loc"])
@@ -129,6 +131,18 @@ def load_catalog(
     if problems:
         raise AgentFileError(problems)
     return catalog
+
+
+def _in_folder(server: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """A stdio server runs in its folder: no ``cwd`` is the folder, a relative one is in it."""
+    if "command" not in server:
+        return server
+    cwd = server.get("cwd")
+    if cwd is None:
+        return {**server, "cwd": str(folder.resolve())}
+    if isinstance(cwd, str) and "${" not in cwd and not Path(cwd).is_absolute():
+        return {**server, "cwd": str((folder / cwd).resolve())}
+    return server
 
 
 def _add_agent(
@@ -155,9 +169,15 @@ def _import(folder: Path, name: str, problems: list[str]) -> ModuleType | None:
     except SyntaxError as error:
         problems.append(f"{error.filename}:{error.lineno}: module {name}: {error.msg}")
     except Exception as error:  # an import error, or any error the module raised
+        detail = str(error).splitlines()[0] if str(error) else ""
+        if "@workflow.init and @workflow.run method parameters do not match" in detail:
+            detail += (
+                " (a TaskWorkflow's run takes `inp: TaskInput`, annotated as TaskWorkflow's "
+                "is: start the module with `from __future__ import annotations`)"
+            )
         problems.append(
             f"{folder / 'taskcraft.toml'}: module {name} failed to import: "
-            f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            f"{type(error).__name__}: {detail}"
         )
     return None
 

@@ -23,10 +23,20 @@ from taskcraft.approvals import (
 )
 from taskcraft.budgets import Budgets, BudgetUsage, ModelPrice, OnExhausted
 from taskcraft.controls import ControlAction, ControlRequest, OperatorRequest, UpdateOutcome
+from taskcraft.inputs import InputSpec, InputType
 from taskcraft.messages import Message, Role, ToolCall, Usage
 from taskcraft.model_ref import ModelRef, ModelRetry
 from taskcraft.status import TaskStatus
 from taskcraft.task import StepRecord, TaskInput, TaskResult, TaskState, ToolCallRecord, ToolOutcome
+from taskcraft.tools import (
+    NotDelivered,
+    SideEffects,
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    tool,
+)
 
 __all__ = [
     "AgentSpec",
@@ -40,15 +50,19 @@ __all__ = [
     "DecisionKind",
     "DecisionRecord",
     "GateKind",
+    "InputSpec",
+    "InputType",
     "Message",
     "ModelPrice",
     "ModelRef",
     "ModelRetry",
+    "NotDelivered",
     "OnExhausted",
     "OperatorRequest",
     "PinnedAgent",
     "RecoverySettings",
     "Role",
+    "SideEffects",
     "StepRecord",
     "StepRoute",
     "TaskInput",
@@ -56,11 +70,16 @@ __all__ = [
     "TaskState",
     "TaskStatus",
     "TimeoutOutcome",
+    "Tool",
     "ToolCall",
     "ToolCallRecord",
+    "ToolContext",
+    "ToolError",
     "ToolOutcome",
+    "ToolResult",
     "ToolRetry",
     "ToolSpec",
     "UpdateOutcome",
     "Usage",
+    "tool",
 ]

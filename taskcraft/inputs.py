@@ -73,9 +73,10 @@ class InputSpec(BaseModel):
         if self.required and self.default is not None:
             raise ValueError(f"input {self.name!r} is required, so it cannot have a default")
         if self.default is not None:
-            self.normalise(
-                str(self.default).lower() if isinstance(self.default, bool) else str(self.default)
-            )
+            try:
+                self.normalise(_text(self.default))
+            except InvalidInputError as error:
+                raise ValueError(str(error)) from None
         if self.enum and self.type is not InputType.STRING:
             raise ValueError(f"input {self.name!r}: enum applies to string inputs only")
         return self
@@ -160,13 +161,15 @@ def validate_inputs(agent: str, specs: list[InputSpec], given: Mapping[str, str]
         if spec.name in given:
             inputs[spec.name] = spec.normalise(given[spec.name])
         elif spec.default is not None:
-            default = spec.default
-            inputs[spec.name] = spec.normalise(
-                str(default).lower() if isinstance(default, bool) else str(default)
-            )
+            inputs[spec.name] = spec.normalise(_text(spec.default))
         elif spec.required:
             raise InvalidInputError(
                 f"agent {agent!r} needs input {spec.name} ({spec.expects()}): "
                 f"pass --input {spec.name}=..."
             )
     return inputs
+
+
+def _text(value: str | int | float | bool) -> str:
+    """A TOML default as the text a ``--input`` would give (booleans as true/false)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
@@ -19,10 +19,10 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from taskcraft import handlers
-from taskcraft.errors import UnknownTaskError
-from taskcraft.task import TaskState
-from taskcraft_client.codec_errors import decoding_errors
-from taskcraft_client.replay import state_from_history
+from taskcraft.errors import CodecKeysError, UnknownTaskError
+from taskcraft.task import TaskInput, TaskState
+from taskcraft_client.codec_errors import ENCRYPTED, decoding_errors, keys_hint
+from taskcraft_client.replay import processed_part, state_from_history
 
 # RPC failures that mean "no worker answered", not "the request is wrong". (The client
 # reports its own rpc_timeout as CANCELLED "Timeout expired".)
@@ -105,4 +105,20 @@ async def _replayed(
     client: Client, task_id: str, run_id: str | None, workflows: Sequence[type]
 ) -> TaskState:
     history = await client.get_workflow_handle(task_id, run_id=run_id).fetch_history()
-    return await state_from_history(history, workflows, client.data_converter)
+    started = history.events[0].workflow_execution_started_event_attributes
+    if client.data_converter.payload_codec is None and any(
+        payload.metadata.get("encoding") == ENCRYPTED.encode() for payload in started.input.payloads
+    ):
+        raise CodecKeysError(keys_hint(task_id))
+    processed = processed_part(history)
+    if processed is None:  # no worker has run it yet: the record it starts with
+        [inp] = await client.data_converter.decode(started.input.payloads, [TaskInput])
+        return TaskState(
+            task_id=task_id,
+            agent=inp.agent,
+            goal=inp.goal,
+            inputs=inp.inputs,
+            created_at=history.events[0].event_time.ToDatetime(tzinfo=UTC),
+            updated_at=history.events[0].event_time.ToDatetime(tzinfo=UTC),
+        )
+    return await state_from_history(processed, workflows, client.data_converter)

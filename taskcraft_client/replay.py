@@ -8,10 +8,13 @@ Replay runs outside the sandbox: this is trusted code reading, not a worker runn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from temporalio import workflow
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import (
@@ -25,6 +28,17 @@ from temporalio.worker import (
 
 from taskcraft.errors import TaskcraftError
 from taskcraft.task import TaskState
+
+_CLOSING_EVENTS = frozenset(
+    {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
+    }
+)
 
 
 class ReplayError(TaskcraftError):
@@ -50,6 +64,33 @@ class _Catch(Interceptor):
         return Inbound
 
 
+def processed_part(history: WorkflowHistory) -> WorkflowHistory | None:
+    """The history up to the last workflow task a worker completed (None: there is none).
+
+    Events after it are real, but no worker has acted on them yet: replaying them here
+    would show what this process's code would do next, not what the task did.
+    """
+    completed = EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+    last = max((i for i, e in enumerate(history.events) if e.event_type == completed), default=-1)
+    if last < 0:
+        return None
+    closes = history.events[-1].event_type in _CLOSING_EVENTS
+    events = history.events if closes else history.events[: last + 1]
+    return WorkflowHistory(history.workflow_id, list(events))
+
+
+@contextmanager
+def _quiet_sdk() -> Iterator[None]:
+    """Replay failures are reported as one line by the caller, not as the SDK's traceback."""
+    sdk = logging.getLogger("temporalio")
+    level = sdk.level
+    sdk.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        sdk.setLevel(level)
+
+
 async def state_from_history(
     history: WorkflowHistory, workflows: Sequence[type], converter: DataConverter
 ) -> TaskState:
@@ -60,7 +101,8 @@ async def state_from_history(
         workflow_runner=UnsandboxedWorkflowRunner(),
         interceptors=[catch],
     )
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    with _quiet_sdk():
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     if result.replay_failure is not None:
         raise ReplayError(
             f"task {history.workflow_id} cannot be read from its history with this version "

@@ -99,7 +99,9 @@ class LiveSession:
         """The connected client, or ``McpUnavailableError`` by the connect deadline."""
         remaining = self._deadline - asyncio.get_running_loop().time()
         try:
-            await asyncio.wait_for(self._settled.wait(), max(remaining, 0))
+            # (Once settled, never wait: wait_for with no time left fails even a set event.)
+            if not self._settled.is_set():
+                await asyncio.wait_for(self._settled.wait(), max(remaining, 0))
         except TimeoutError:
             self._retired = True  # the next call starts afresh, not from this attempt
             self._scope.cancel()

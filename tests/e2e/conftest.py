@@ -110,7 +110,8 @@ def processes(
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     env = {
-        "PATH": os.environ.get("PATH", ""),
+        # This interpreter's scripts first: `python` in an MCP server's command is the venv's.
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(tmp_path),
         "TEMPORAL_ADDRESS": temporal_address,
         "TEMPORAL_NAMESPACE": "default",

@@ -127,6 +127,18 @@ async def test_a_call_gives_text_for_the_model_and_structured_content_for_code(
     assert echoed.text == "hello"
 
 
+async def test_a_connection_idle_past_its_connect_timeout_still_serves_calls(
+    any_server: McpServerConfig,
+) -> None:
+    """The connect deadline bounds the handshake only, not the session's life."""
+    short = any_server.model_copy(update={"connect_timeout_s": 2.0})
+    async with McpConnections([short], env={}) as connections:
+        await connections.call_tool("tools", "echo", {"text": "first"})
+        await asyncio.sleep(2.5)  # the one thing this test is about: time passing
+        later = await connections.call_tool("tools", "echo", {"text": "later"})
+    assert later.text == "later"
+
+
 async def test_a_tool_error_is_a_result_with_is_error_not_an_exception(
     any_server: McpServerConfig,
 ) -> None:

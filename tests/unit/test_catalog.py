@@ -154,6 +154,6 @@ def test_a_workflow_whose_run_does_not_match_the_handlers_says_how_to_fix_it(
     tmp_path: Path,
 ) -> None:
     source = TOOLS_MODULE.replace("from __future__ import annotations\n", "")
-    folder, module = folder_with(tmp_path, source)
+    folder, _module = folder_with(tmp_path, source)
     [problem] = refusal([folder])
     assert problem.endswith("start the module with `from __future__ import annotations`)")

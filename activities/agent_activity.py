@@ -4,9 +4,10 @@ This is the INITIALIZING step. Everything the workflow later consults comes from
 result (recorded once in history), so a task keeps running under the definition and the
 policy it started with, whatever is edited or redeployed meanwhile.
 
-For the incident report, pinning is also where the worker's configuration is checked
-(every connector problem, naming its variable, before any ticket is queried) and where
-the approvers come from (``TASKCRAFT_REPORT_APPROVERS``).
+Pinning is also where the worker's configuration is checked for this agent's tools (each
+tool's own ``check``: every problem, naming its variable, before any work starts), where
+MCP tools are listed, where the inputs are checked again, and where approvers named by an
+environment variable (``approval.approvers_env``) are read.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pathlib import Path
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.connectors.config_check import check_incident_config
 from activities.log_context import activity_log_context
 from activities.mcp import McpConnections
 from activities.store import BlobStore, canonical_json
@@ -28,7 +28,6 @@ from activities.tools.registry import ToolRegistry
 from taskcraft.agents import AgentSpec, PinnedAgent, ToolSpec
 from taskcraft.budgets import ModelPrice
 from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
-from taskcraft.catalog import INCIDENT_WORKFLOW
 from taskcraft.errors import ConfigError, ErrorType, PolicyFileError, TaskcraftError
 from taskcraft.inputs import validate_inputs
 from taskcraft.mcp import McpUnavailableError
@@ -65,14 +64,7 @@ class AgentActivities:
     def _environment(self) -> Mapping[str, str]:
         return os.environ if self._env is None else self._env
 
-    async def _incident_report(self, spec: AgentSpec) -> AgentSpec:
-        """Check the connectors' configuration before any ticket is queried."""
-        problems = await asyncio.to_thread(check_incident_config, self._environment)
-        if problems:
-            raise _config_error("The incident report cannot start: " + " ".join(problems))
-        return spec
-
-    async def _tool_specs(self, patterns: Sequence[str]) -> list[ToolSpec]:
+    async def _tool_specs(self, agent: str, patterns: Sequence[str]) -> list[ToolSpec]:
         """Each named tool's spec; MCP patterns become the server's matching tools now.
 
         A tool's own configuration check (``Tool.check``) runs here too, so a task whose
@@ -96,7 +88,8 @@ class AgentActivities:
                 problems += await asyncio.to_thread(tool.check, env)
             specs.append(tool.spec_for(env))
         if problems:
-            raise ConfigError(" ".join(dict.fromkeys(problems)))
+            found = " ".join(dict.fromkeys(problems))
+            raise ConfigError(f"agent {agent!r} cannot start on this worker: {found}")
         return specs
 
     def _approvers(self, spec: AgentSpec) -> AgentSpec:
@@ -128,11 +121,9 @@ class AgentActivities:
                 spec = spec.model_copy(
                     update={"model_route": route, "policy": inp.policy or spec.policy}
                 )
-                if spec.workflow == INCIDENT_WORKFLOW:
-                    spec = await self._incident_report(spec)
                 spec = self._approvers(spec)
                 inputs = validate_inputs(spec.name, spec.inputs, inp.inputs)
-                tools = await self._tool_specs(spec.tools)
+                tools = await self._tool_specs(spec.name, spec.tools)
                 policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
             except KeyError as exc:
                 raise _config_error(

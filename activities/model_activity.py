@@ -26,6 +26,7 @@ from taskcraft.calls import (
 )
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Usage
+from taskcraft.offline import OfflineResponder
 
 
 class ModelActivities:
@@ -35,12 +36,13 @@ class ModelActivities:
         conversations: ConversationStore,
         http: httpx.AsyncClient,
         env: Mapping[str, str],
+        responders: Mapping[str, OfflineResponder] | None = None,
     ) -> None:
         self._conversations = conversations
         self._blobs: BlobStore = conversations.blobs
         self._http = http
         self._settings = ProviderSettings.from_env(env)
-        self._offline = OfflineModel()
+        self._offline = OfflineModel(responders)
         self._tools_cache: dict[str, list[ToolSpec]] = {}
 
     async def _tools(self, ref: str | None) -> list[ToolSpec]:
@@ -53,7 +55,7 @@ class ModelActivities:
 
     def _adapter(self, inp: ModelCallInput, deadline_s: float) -> ModelAdapter:
         if inp.model.is_offline:
-            return self._offline
+            return self._offline.for_agent(inp.agent)
         return build_adapter(
             inp.model.provider,
             self._settings,

@@ -19,8 +19,8 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.aws_env import AwsAccess, first_set
 from activities.store import BlobMissingError, BlobStore, blob_ref, check_ref
+from taskcraft.aws_settings import AwsAccess, first_set
 from taskcraft.errors import ConfigError
 
 BLOB_STORE_ENV = "TASKCRAFT_BLOB_STORE"

@@ -26,11 +26,11 @@ from cli.render import render_history
 from infra.devserver import port_open, start_dev_server, stop_process
 from infra.settings import OFFLINE_DEFAULT_MODEL, PROJECT_ROOT, Settings
 from taskcraft.approvals import ApprovalRequest, Decision, DecisionKind
-from taskcraft.catalog import INCIDENT_REPORT
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
 from taskcraft_client import TaskcraftClient
 
+DEMO_AGENT = "incident-report"  # examples/incident_report
 DEMO_WEEK = "2026-W47"
 ANALYST_GOAL = "Summarise the files in the workspace and save the summary to a report file."
 # The demo's worker posts nowhere real: sample tickets and logs, the local outbox.
@@ -86,9 +86,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if not args.no_worker:
                 _start_worker(stack, settings)
             _say("Ready. Start a task from another terminal, e.g.:")
-            _say(
-                f"  taskcraft start {INCIDENT_REPORT.name} --goal 'Weekly report' --input week={DEMO_WEEK}"
-            )
+            _say(f"  taskcraft start {DEMO_AGENT} --goal 'Weekly report' --input week={DEMO_WEEK}")
             _say("Press Ctrl-C to stop.")
             try:
                 while True:
@@ -98,7 +96,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         demo = replace(settings, task_queue=f"{settings.task_queue}-demo")
         worker = _start_worker(stack, demo, _demo_worker_env(demo))
-        agent = getattr(args, "agent", None) or INCIDENT_REPORT.name
+        agent = getattr(args, "agent", None) or DEMO_AGENT
         code = asyncio.run(_demo(demo, agent, args.approve_as, worker))
         if sys.stdin.isatty():
             input("The Temporal UI stays up until you press Enter … ")
@@ -116,7 +114,7 @@ async def _demo(
 ) -> int:
     client = await TaskcraftClient.connect(settings)
     task_id = f"{agent}-demo-{os.getpid()}"
-    report = agent == INCIDENT_REPORT.name
+    report = agent == DEMO_AGENT
     _say("")
     started = await client.start(  # exactly what `taskcraft start` does
         agent,

@@ -30,12 +30,13 @@ from taskcraft.agent_files import FOLDER_SETTINGS, LoadedFolder, load_folder
 from taskcraft.agents import AgentSpec
 from taskcraft.errors import AgentFileError, PolicyFileError, ToolDefinitionError
 from taskcraft.mcp import McpServerConfig
+from taskcraft.offline import OfflineResponder
 from taskcraft.policy.loader import resolve_policy
 from taskcraft.tools import Tool
 
 EXAMPLES = PROJECT_ROOT / "examples"
 # The agents that ship with Taskcraft are examples on the same public surface.
-SHIPPED_AGENT_DIRS = (EXAMPLES / "agents",)
+SHIPPED_AGENT_DIRS = (EXAMPLES / "agents", EXAMPLES / "incident_report")
 
 
 @dataclass
@@ -43,7 +44,7 @@ class Catalog:
     agents: dict[str, AgentSpec] = field(default_factory=dict)
     tools: list[Tool[Any]] = field(default_factory=list)
     workflows: list[type] = field(default_factory=list)
-    responders: dict[str, Any] = field(default_factory=dict)
+    responders: dict[str, OfflineResponder] = field(default_factory=dict)
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
     policy_dirs: list[Path] = field(default_factory=list)
     folders: list[LoadedFolder] = field(default_factory=list)
@@ -76,11 +77,8 @@ def is_workflow(value: object) -> bool:
 
 def catalog_for(settings: Settings) -> Catalog:
     """The catalog this process's settings describe (workers, CLI and inbox alike)."""
-    from taskcraft.catalog import INCIDENT_REPORT
-
     return load_catalog(
         agent_dirs(settings.agent_dirs, shipped=settings.shipped_agents),
-        extra_agents=[INCIDENT_REPORT] if settings.shipped_agents else [],
         policy_dirs=[*settings.policy_dirs],
     )
 
@@ -195,7 +193,7 @@ def _collect(
             assert isinstance(value, type)
             if value.__module__ == module.__name__ and value not in catalog.workflows:
                 catalog.workflows.append(value)
-        elif getattr(value, "__taskcraft_offline_responder__", None):
+        elif isinstance(value, OfflineResponder):
             catalog.responders[value.agent] = value
 
 

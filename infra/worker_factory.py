@@ -22,9 +22,6 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.agent_activity import AgentActivities
-from activities.connectors.jira import jira_search_tool
-from activities.connectors.logs import query_logs_tool
-from activities.connectors.slack import send_slack_message_tool
 from activities.mcp import McpConnections
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
@@ -42,8 +39,8 @@ SHIPPED_POLICY_DIR = PROJECT_ROOT / "taskcraft" / "policies"
 
 
 def all_tools() -> list[Tool[Any]]:
-    """Every tool this worker can run: the generic ones and the incident connectors."""
-    return [*builtin_tools(), jira_search_tool(), query_logs_tool(), send_slack_message_tool()]
+    """The tools every worker offers (agent folders' modules add their own)."""
+    return builtin_tools()
 
 
 def workflow_runner() -> SandboxedWorkflowRunner:
@@ -167,7 +164,10 @@ def build_worker(
         mcp=mcp,
     )
     model_activities = ModelActivities(
-        conversations=ConversationStore(blobs), http=http, env=settings.env
+        conversations=ConversationStore(blobs),
+        http=http,
+        env=settings.env,
+        responders=catalog.responders,
     )
     tool_activities = ToolActivities(
         registry=registry,

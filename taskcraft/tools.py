@@ -42,7 +42,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints, overload
 
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, ValidationError, create_model
 
@@ -196,8 +196,32 @@ def json_schema(model: type[BaseModel]) -> dict[str, Any]:
 # ----- the decorator -----------------------------------------------------------------
 
 
+@overload
+def tool(function: Callable[..., Any], /) -> Tool[Any]: ...
+
+
+@overload
+def tool(
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    timeout_s: float = 60.0,
+    retry: ToolRetry | None = None,
+    max_attempts: int | None = None,
+    heartbeat_timeout_s: float | None = None,
+    task_queue: str | None = None,
+    requires_approval: bool = False,
+    side_effects: SideEffects | str = SideEffects.IDEMPOTENT,
+    arg_kinds: Mapping[str, str] | None = None,
+    writes: bool = False,
+    check: EnvCheck | None = None,
+    max_observation_chars: int = 16_000,
+) -> Callable[[Callable[..., Any]], Tool[Any]]: ...
+
+
 def tool(
     function: Callable[..., Any] | None = None,
+    /,
     *,
     name: str | None = None,
     description: str | None = None,

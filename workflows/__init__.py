@@ -5,16 +5,15 @@
 
 from taskcraft.errors import TaskFailedError
 from workflows.agent import AgentWorkflow
-from workflows.incident_report import IncidentReportWorkflow
 from workflows.task import PLANNED, Step, TaskRun, TaskWorkflow, ToolCallOutcome
 
-WORKFLOWS = (AgentWorkflow, IncidentReportWorkflow)
+# The workflows every worker registers; agent folders' modules add their own.
+WORKFLOWS = (AgentWorkflow,)
 
 __all__ = [
     "PLANNED",
     "WORKFLOWS",
     "AgentWorkflow",
-    "IncidentReportWorkflow",
     "Step",
     "TaskFailedError",
     "TaskRun",

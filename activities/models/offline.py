@@ -1,37 +1,26 @@
 """The offline model: deterministic, no network, no key. For demos and tests only.
 
 It follows a fixed analyst's playbook over whatever tools the agent has (list, read,
-optionally write, then answer), so a demo shows a real multi-step tool loop. Asked for the
-weekly incident report (see ``taskcraft.catalog.report_request``), it renders the report
-from the statistics in the request instead, and applies a reviewer's reasons to revise it
-(see ``offline_report``). Every answer it gives is marked as offline in the task state and
-in the logs, and starts with ``OFFLINE_PREFIX``; it is used only when an agent names it or
-when the worker has no model configured at all.
+optionally write, then answer), so a demo shows a real multi-step tool loop. An agent may
+register a responder of its own (``taskcraft.offline``), which answers first. Every answer
+is marked as offline in the task state and in the logs, and starts with
+``OFFLINE_PREFIX``; it is used only when an agent names it or when the worker has no
+model configured at all.
 """
 
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Mapping
 from typing import Any
 
-from activities.models.base import Completion
+from activities.models.base import Completion, ModelAdapter
 from taskcraft.agents import ToolSpec
-from taskcraft.catalog import ReportData, parse_report_request, parse_revision_request
-from taskcraft.incidents import render_report_markdown
 from taskcraft.messages import Message, Role, ToolCall, Usage
+from taskcraft.offline import OfflineResponder
 
 OFFLINE_PREFIX = "[offline model] "
-OFFLINE_REPORT_FOOTER = "_Drafted by the offline model: deterministic, no LLM was called._"
 _MAX_FILES_TO_READ = 3
-# Reviewer reasons the offline report understands (anything else is noted, not applied).
-_WANTS_NO_KEYS = re.compile(
-    r"ticket (numbers?|keys?|ids?)|issue keys?|internal (ids?|numbers?)", re.I
-)
-_WANTS_SHORTER = re.compile(r"\b(shorter|too long|brief|concise)\b", re.I)
-_SHORT_SECTIONS = ("*Headline*", "*By priority*", "*Notable incidents*")
-_KEY_LIST = re.compile(r" \((?:[A-Z][A-Z0-9_]*-\d+(?:, )?)+(?: and \d+ more)?\)")
-_BOLD_KEY = re.compile(r"\*[A-Z][A-Z0-9_]*-\d+\* ")
 
 
 def _tokens(text: str) -> int:
@@ -40,22 +29,22 @@ def _tokens(text: str) -> int:
 
 
 class OfflineModel:
+    """The playbook, with the responders agents registered (``taskcraft.offline``)."""
+
+    def __init__(self, responders: Mapping[str, OfflineResponder] | None = None) -> None:
+        self._responders = dict(responders or {})
+
+    def for_agent(self, agent: str) -> ModelAdapter:
+        responder = self._responders.get(agent)
+        return self if responder is None else _WithResponder(self, responder)
+
     async def complete(
         self, model: str, messages: list[Message], tools: list[ToolSpec]
     ) -> Completion:
-        reply = self._next_turn(messages, {tool.name for tool in tools})
-        prompt_chars = sum(len(m.content) for m in messages)
-        usage = Usage(
-            input_tokens=_tokens("x" * prompt_chars), output_tokens=_tokens(reply.content)
-        )
-        return Completion(message=reply, usage=usage)
+        return _completion(messages, self._next_turn(messages, {tool.name for tool in tools}))
 
     def _next_turn(self, messages: list[Message], tools: set[str]) -> Message:
         users = [m.content for m in messages if m.role is Role.USER]
-        data = next((d for d in map(parse_report_request, users) if d is not None), None)
-        if data is not None:
-            reasons = [r for r in map(parse_revision_request, users) if r is not None]
-            return _answer(offline_report(data, reasons))
         goal = users[0] if users else ""
         called = [m for m in messages if m.role is Role.TOOL]
         last_turn = _last_observations(messages)
@@ -82,24 +71,26 @@ class OfflineModel:
         return _answer(summary)
 
 
-def offline_report(data: ReportData, reasons: list[str]) -> str:
-    """The report from the statistics, then each reviewer's reason applied in turn.
+class _WithResponder:
+    """An agent's own responder first; the playbook when it passes (answers None)."""
 
-    Understood: leaving out ticket numbers, and a shorter report (headline, priorities
-    and notable incidents only). Every reason is listed at the end, so a revision always
-    differs from the draft it replaces.
-    """
-    text = render_report_markdown(data.stats, data.logs, data.window).rstrip("\n")
-    for reason in reasons:
-        if _WANTS_NO_KEYS.search(reason):
-            text = _BOLD_KEY.sub("", _KEY_LIST.sub("", text))
-        if _WANTS_SHORTER.search(reason):
-            sections = text.split("\n\n")
-            text = "\n\n".join(
-                s for i, s in enumerate(sections) if i == 0 or s.startswith(_SHORT_SECTIONS)
-            )
-    notes = [f"_Revised after review: {reason}_" for reason in reasons]
-    return "\n".join([text, "", *notes, OFFLINE_REPORT_FOOTER]) + "\n"
+    def __init__(self, playbook: OfflineModel, responder: OfflineResponder) -> None:
+        self._playbook = playbook
+        self._responder = responder
+
+    async def complete(
+        self, model: str, messages: list[Message], tools: list[ToolSpec]
+    ) -> Completion:
+        text = self._responder.answer(messages, tools)
+        if text is None:
+            return await self._playbook.complete(model, messages, tools)
+        return _completion(messages, _answer(text))
+
+
+def _completion(messages: list[Message], reply: Message) -> Completion:
+    prompt_chars = sum(len(m.content) for m in messages)
+    usage = Usage(input_tokens=_tokens("x" * prompt_chars), output_tokens=_tokens(reply.content))
+    return Completion(message=reply, usage=usage)
 
 
 def _answer(text: str) -> Message:

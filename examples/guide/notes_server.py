@@ -34,7 +34,7 @@ def _notes() -> list[dict[str, Any]]:
 def build_server() -> MCPServer:
     server = MCPServer("team-notes", log_level="WARNING")
 
-    @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
+    @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     def search(query: str) -> list[dict[str, Any]]:
         """Notes whose title or text mentions the query (case-insensitive)."""
         words = query.lower().split()
@@ -44,7 +44,7 @@ def build_server() -> MCPServer:
             if any(word in (note["title"] + " " + note["text"]).lower() for word in words)
         ]
 
-    @server.tool(annotations=ToolAnnotations(readOnlyHint=False, idempotentHint=False))
+    @server.tool(annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=False))
     def add(title: str, text: str) -> str:
         """File a new note. Not idempotent: calling it twice files two notes."""
         path = _notes_file()
@@ -90,8 +90,8 @@ def main() -> None:
     sock.bind(("127.0.0.1", args.port))
     sock.listen(128)
     print(f"MCP_URL=http://127.0.0.1:{sock.getsockname()[1]}/mcp", flush=True)
-    app = server.streamable_http_app()
     token = os.environ.get("NOTES_TOKEN")
+    app: ASGIApp = server.streamable_http_app()
     if token:
         app = _require_token(app, token)
     uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])

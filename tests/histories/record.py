@@ -27,8 +27,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from infra.settings import Settings
 from infra.worker_factory import build_worker
-from taskcraft.catalog import BUILTIN_AGENTS
-from tests.histories.scenarios import SCENARIOS, Recording, Scenario
+from tests.histories.scenarios import SCENARIOS, SHIPPED, Recording, Scenario
 from tests.support.fake_providers import FakeProviders
 from tests.support.temporal import start_dev_server
 
@@ -84,13 +83,11 @@ async def record(selected: list[str]) -> None:
             todo: list[Scenario] = [
                 s for s in SCENARIOS if (not selected or s.name in selected) and not _exists(s)
             ]
-            agents = [
-                *BUILTIN_AGENTS,
-                *(agent for scenario in SCENARIOS for agent in scenario.agents),
-            ]
+            for scenario in SCENARIOS:  # the shipped agents, and variants of them
+                SHIPPED.agents.update({agent.name: agent for agent in scenario.agents})
             async with (
                 httpx.AsyncClient() as http,
-                build_worker(client, settings, http, agents=agents),
+                build_worker(client, settings, http, catalog=SHIPPED),
             ):
                 for scenario in todo:
                     handle = await scenario.run(recording)

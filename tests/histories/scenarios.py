@@ -16,11 +16,11 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
 
+from infra.catalog import catalog_for
 from infra.settings import Settings
 from taskcraft.agents import AgentSpec, RecoverySettings
 from taskcraft.approvals import ApprovalSettings, Decision, DecisionKind, TimeoutOutcome
 from taskcraft.budgets import Budgets, OnExhausted
-from taskcraft.catalog import find_agent
 from taskcraft.controls import ControlAction, ControlRequest
 from taskcraft.model_ref import ModelRef
 from taskcraft.status import TaskStatus
@@ -50,8 +50,11 @@ class Scenario:
     agents: tuple[AgentSpec, ...] = ()
 
 
+SHIPPED = catalog_for(Settings())
+
+
 def _analyst(name: str, **changes: Any) -> AgentSpec:
-    return find_agent("workspace-analyst").model_copy(update={"name": name, **changes})
+    return SHIPPED.agents["workspace-analyst"].model_copy(update={"name": name, **changes})
 
 
 RUNS_OF_ONE_STEP = _analyst("analyst-runs-of-one-step", continue_as_new_after_steps=1)

@@ -21,6 +21,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.tools import Tool
+from infra.catalog import Catalog
 from infra.connection import data_converter
 from infra.settings import Settings
 from infra.worker_factory import WorkerGroup, build_worker
@@ -92,8 +93,9 @@ class Harness:
     @asynccontextmanager
     async def worker(
         self,
-        agents: Sequence[AgentSpec],
+        agents: Sequence[AgentSpec] | None = None,
         *,
+        catalog: Catalog | None = None,
         tools: Sequence[Tool[Any]] | None = None,
         env: dict[str, str] | None = None,
         prices: dict[str, ModelPrice] | None = None,
@@ -123,6 +125,7 @@ class Harness:
                 agents=agents,
                 tools=tools,
                 extra_workflows=extra_workflows,
+                catalog=catalog,
             )
             await stack.enter_async_context(worker)
             yield worker

@@ -13,11 +13,14 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from infra.catalog import catalog_for
 from infra.connection import data_converter
 from infra.settings import Settings
 from infra.worker_factory import workflow_runner
 from workflows import WORKFLOWS
 
+# The shipped agents' workflows (the incident report's lives in its example folder).
+SHIPPED = catalog_for(Settings())
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("*.json"))
 TEXTS = {path: path.read_text() for path in HISTORIES}
 
@@ -33,7 +36,7 @@ async def test_saved_history_replays(path: Path) -> None:
         "workflowId", path.stem
     )
     replayer = Replayer(
-        workflows=list(WORKFLOWS),
+        workflows=[*WORKFLOWS, *SHIPPED.workflows],
         data_converter=data_converter(Settings()),
         workflow_runner=workflow_runner(),
     )

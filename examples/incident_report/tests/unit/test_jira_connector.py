@@ -10,19 +10,23 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.exceptions import ApplicationError
-
-from activities.connectors import CONNECTOR_RATE_LIMITED, CONNECTOR_UNAVAILABLE, sample_data_dir
-from activities.connectors.jira import (
+from incidents.connectors.common import (
+    CONNECTOR_RATE_LIMITED,
+    CONNECTOR_UNAVAILABLE,
+    sample_data_dir,
+)
+from incidents.connectors.jira import (
     JiraClient,
     JiraSettings,
     SampleJiraSource,
     jira_search_tool,
     ticket_from_jira,
 )
-from activities.tools.base import ToolContext, ToolError
+from incidents.data import ReportWindow, compute_stats
+from temporalio.exceptions import ApplicationError
+
 from taskcraft.errors import ConfigError
-from taskcraft.incidents import ReportWindow, compute_stats
+from taskcraft.tools import ToolContext, ToolError
 from tests.support.fake_services import JIRA_BEARER, FakeServices, running_fake_services
 
 W47_JQL = ReportWindow.from_iso_week("2026-W47").jira_jql("INC")
@@ -179,7 +183,9 @@ async def test_sample_week_47_tells_the_payment_gateway_story() -> None:
     assert stats.by_component == {"payments": 9, "checkout": 7, "search": 7, "auth": 6, "notifications": 6}  # fmt: skip
     assert [(r.name, r.count) for r in stats.recurring_failures[:2]] == [("payments", 9), ("gateway-timeout", 8)]  # fmt: skip
     assert [n.key for n in stats.notable[:3]] == ["INC-1201", "INC-1211", "INC-1222"]
-    assert notes == ["Sample data: the tickets shipped in sample_data/incidents, not a live Jira."]
+    assert notes == [
+        "Sample data: the tickets shipped in examples/incident_report/sample_data, not a live Jira."
+    ]
 
 
 async def test_sample_source_filters_by_project_and_says_what_it_ignored() -> None:

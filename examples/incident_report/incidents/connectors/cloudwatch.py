@@ -23,12 +23,18 @@ from importlib.util import find_spec
 from typing import Any
 
 import httpx
+from incidents.connectors.common import (
+    LogBatch,
+    heartbeat,
+    is_transient,
+    transient_error,
+    url_problem,
+)
+from incidents.data import LogEvent
 
-from activities.aws_env import AwsAccess, first_set
-from activities.connectors import LogBatch, heartbeat, is_transient, transient_error, url_problem
-from activities.tools.base import ToolError
+from taskcraft.aws_settings import AwsAccess, first_set
 from taskcraft.errors import ConfigError
-from taskcraft.incidents import LogEvent
+from taskcraft.tools import ToolError
 
 CLOUDWATCH_PAGE_LIMIT = 10_000  # the most FilterLogEvents returns per call
 _AWS_THROTTLED = frozenset({"ThrottlingException", "LimitExceededException", "ServiceUnavailableException"})  # fmt: skip

@@ -1,4 +1,4 @@
-"""Regenerate the sample logs from the sample tickets: ``python sample_data/incidents/generate_logs.py``.
+"""Regenerate the sample logs from the sample tickets: ``python examples/incident_report/sample_data/generate_logs.py``.
 
 A data generator, not runtime code. The logs must tell the same story as tickets.json
 (an error burst in the right service while each incident was open, quiet traffic

@@ -26,9 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
-
-from activities.connectors import (
+from incidents.connectors.common import (
     env_flag,
     heartbeat,
     is_transient,
@@ -36,9 +34,11 @@ from activities.connectors import (
     transient_error,
     url_problem,
 )
-from activities.tools.base import Tool, ToolContext, ToolError
+from incidents.data import IncidentStats, Ticket, compute_stats
+from pydantic import BaseModel, Field, ValidationError
+
 from taskcraft.errors import ConfigError
-from taskcraft.incidents import IncidentStats, Ticket, compute_stats
+from taskcraft.tools import Tool, ToolContext, ToolError, ToolResult
 
 REPORT_FIELDS = (
     "summary",
@@ -223,7 +223,9 @@ class SampleJiraSource:
             op: datetime.fromisoformat(day).replace(tzinfo=UTC) for op, day in _CREATED.findall(jql)
         }
         leftover = _AND.sub(" ", _CREATED.sub(" ", _PROJECT.sub(" ", _ORDER_BY.sub(" ", jql))))
-        notes = ["Sample data: the tickets shipped in sample_data/incidents, not a live Jira."]
+        notes = [
+            "Sample data: the tickets shipped in examples/incident_report/sample_data, not a live Jira."
+        ]
         if leftover.strip():
             notes.append(
                 "The sample source understands only project =, created >= and created < "
@@ -248,7 +250,7 @@ class SampleJiraSource:
         except (OSError, ValueError, KeyError) as exc:
             raise ToolError(
                 f"The sample tickets at {self._path} cannot be read ({exc}); set "
-                "TASKCRAFT_SAMPLE_DIR to the sample_data/incidents folder."
+                "TASKCRAFT_SAMPLE_DIR to the examples/incident_report/sample_data folder."
             ) from exc
         return list(issues)
 
@@ -276,7 +278,14 @@ def uses_sample_jira(env: Mapping[str, str]) -> bool:
     )
 
 
-async def _run_jira_search(args: JiraSearchArgs, ctx: ToolContext) -> JiraSearchResult:
+async def _run_jira_search(args: JiraSearchArgs, ctx: ToolContext) -> ToolResult:
+    """The whole result for the model to read; the statistics, as data, for the workflow."""
+    result = await _search(args, ctx)
+    data = result.model_dump(mode="json", include={"source", "count", "truncated", "stats"})
+    return ToolResult(text=result.model_dump_json(indent=1), data=data)
+
+
+async def _search(args: JiraSearchArgs, ctx: ToolContext) -> JiraSearchResult:
     notes: list[str] = []
     if uses_sample_jira(ctx.env):
         source: Literal["sample", "jira"] = "sample"

@@ -17,16 +17,16 @@ from typing import Any
 
 import httpx
 import pytest
+from report_worker import CONNECTOR_VARIABLES, EXAMPLE, INCIDENT_REPORT
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from infra.catalog import load_catalog
 from infra.settings import Settings
 from infra.worker_factory import build_worker
 from taskcraft.approvals import Decision, DecisionKind
-from taskcraft.catalog import INCIDENT_REPORT
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
-from tests.workflows.test_incident_report import CONNECTOR_VARIABLES
 
 
 async def _start(env: WorkflowEnvironment, settings: Settings) -> WorkflowHandle[Any, TaskResult]:
@@ -80,7 +80,7 @@ async def test_approval_after_six_hours_sends_the_draft_once(
 ) -> None:
     async with (
         httpx.AsyncClient() as http,
-        build_worker(skipping_env.client, settings, http, agents=[INCIDENT_REPORT]),
+        build_worker(skipping_env.client, settings, http, catalog=load_catalog([EXAMPLE])),
     ):
         handle = await _start(skipping_env, settings)
         waiting = await _awaiting_approval(handle)
@@ -104,7 +104,7 @@ async def test_no_decision_in_three_days_fails_the_task_and_sends_nothing(
 ) -> None:
     async with (
         httpx.AsyncClient() as http,
-        build_worker(skipping_env.client, settings, http, agents=[INCIDENT_REPORT]),
+        build_worker(skipping_env.client, settings, http, catalog=load_catalog([EXAMPLE])),
     ):
         handle = await _start(skipping_env, settings)
         waiting = await _awaiting_approval(handle)

@@ -12,14 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
+from incidents.connectors.cloudwatch import CloudWatchLogSource, CloudWatchSettings
+from incidents.connectors.common import CONNECTOR_RATE_LIMITED, CONNECTOR_UNAVAILABLE
+from incidents.connectors.logs import LocalLogSource, LogsSettings, query_logs_tool
+from incidents.data import ReportWindow
 from temporalio.exceptions import ApplicationError
 
-from activities.connectors import CONNECTOR_RATE_LIMITED, CONNECTOR_UNAVAILABLE
-from activities.connectors.cloudwatch import CloudWatchLogSource, CloudWatchSettings
-from activities.connectors.logs import LocalLogSource, LogsSettings, query_logs_tool
-from activities.tools.base import ToolContext, ToolError
 from taskcraft.errors import ConfigError
-from taskcraft.incidents import ReportWindow
+from taskcraft.tools import ToolContext, ToolError
 from tests.support import fake_services
 from tests.support.fake_services import FakeServices, running_fake_services
 

@@ -10,52 +10,25 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from incidents.workflow import REPORT_QUERY, ReportState
+from report_worker import INCIDENT_REPORT, report_worker
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 
 from taskcraft.approvals import Decision, DecisionKind, GateKind
-from taskcraft.catalog import INCIDENT_REPORT
 from taskcraft.controls import UpdateOutcome
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState, ToolOutcome
 from tests.conftest import PROJECT_ROOT
 from tests.support import fake_services
 from tests.workflows.conftest import Harness
-from workflows.incident_report import REPORT_QUERY, ReportState
 from workflows.search_attributes import STATUS
 
 WEEK = {"week": "2026-W47"}
 HEADLINE = "• *32* incidents opened: *25* resolved, *7* still open"
-# Variables the pin activity's configuration check reads; cleared so the host cannot leak in.
-CONNECTOR_VARIABLES = (
-    "JIRA_BASE_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_BEARER_TOKEN", "JIRA_SEARCH_API",
-    "SLACK_BOT_TOKEN", "SLACK_CHANNEL", "SLACK_WEBHOOK_URL", "SLACK_API_URL",
-    "TASKCRAFT_LOG_SOURCE", "TASKCRAFT_LOG_DIR", "TASKCRAFT_SAMPLE_DATA", "TASKCRAFT_SAMPLE_DIR",
-)  # fmt: skip
-
-
-@asynccontextmanager
-async def report_worker(
-    harness: Harness, monkeypatch: pytest.MonkeyPatch, env: dict[str, str] | None = None
-) -> AsyncIterator[None]:
-    """A worker with the shipped agents' incident report, approvers alice and bob.
-
-    The environment goes both to the worker's settings (what the tools read) and to this
-    process: ``build_worker`` does not hand ``settings.env`` to the pin activity yet, so
-    the pin reads the process environment.
-    """
-    env = {"TASKCRAFT_REPORT_APPROVERS": "alice, bob", **(env or {})}
-    for name in CONNECTOR_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    async with harness.worker([INCIDENT_REPORT], env=env):
-        yield
 
 
 def outbox_lines(harness: Harness) -> list[dict[str, Any]]:
@@ -266,7 +239,9 @@ async def test_live_jira_and_slack_post_once_when_the_first_answer_is_lost(
     harness: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With credentials: Jira's API, Slack's chat.postMessage; a retried send finds its post."""
-    issues = json.loads((PROJECT_ROOT / "sample_data/incidents/tickets.json").read_text())["issues"]
+    issues = json.loads(
+        (PROJECT_ROOT / "examples/incident_report/sample_data/tickets.json").read_text()
+    )["issues"]
     with fake_services.running_fake_services() as services:
         services.jira_issues = issues  # the fake ignores the JQL: all 39 come back
         # Slack stores the message, then the answer is lost (a crash right after the send).
@@ -320,7 +295,7 @@ async def test_a_configuration_problem_fails_the_task_before_any_ticket_is_queri
         state = await harness.state(handle)
     assert state.status is TaskStatus.FAILED
     assert state.error is not None
-    assert state.error.startswith("The incident report cannot start: ")
+    assert state.error.startswith("agent 'incident-report' cannot start on this worker: ")
     assert named in state.error
     assert state.steps == []
     assert await activity_counts(handle) == {"taskcraft.agent.pin": 1}

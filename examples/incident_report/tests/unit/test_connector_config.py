@@ -6,9 +6,9 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from incidents.connectors.config_check import check_incident_config
+from incidents.connectors.jira import JiraSettings
 
-from activities.connectors.config_check import check_incident_config
-from activities.connectors.jira import JiraSettings
 from taskcraft.errors import ConfigError
 
 JIRA = "https://example.atlassian.net"
@@ -50,7 +50,7 @@ def test_a_fully_configured_live_setup_has_no_problems(tmp_path: Path) -> None:
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_CHANNEL": "#incidents"}, "SLACK_CHANNEL must be a channel ID"),
         ({"SLACK_CHANNEL": "C0123ABCDEF"}, "SLACK_CHANNEL is set but SLACK_BOT_TOKEN is not"),
         ({"SLACK_WEBHOOK_URL": "http://hooks.slack.com/services/x"}, "SLACK_WEBHOOK_URL must use https"),
-        ({"TASKCRAFT_SAMPLE_DIR": "/no/such/samples"}, "set TASKCRAFT_SAMPLE_DIR to the sample_data/incidents folder"),
+        ({"TASKCRAFT_SAMPLE_DIR": "/no/such/samples"}, "set TASKCRAFT_SAMPLE_DIR to the examples/incident_report/sample_data folder"),
     ],
 )  # fmt: skip
 def test_each_problem_names_its_variable(env: dict[str, str], expected: str) -> None:

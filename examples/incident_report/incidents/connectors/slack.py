@@ -12,9 +12,12 @@ How each sink keeps a retried activity from posting twice:
   posting we read the channel's recent history (``HISTORY_LIMIT`` messages) and return
   the earlier message if one carries the key. The channel must be an ID (C0123...),
   because conversations.history accepts nothing else.
-* incoming webhook: Slack gives no way to ask what was posted, so a local ledger of keys
-  is written once Slack accepts. A crash between Slack accepting and the ledger write
-  can still post twice on retry; use the bot token where that matters.
+* incoming webhook: Slack gives no way to ask what was posted, so the tool declares
+  itself at most once (``side_effects``): it is attempted once, a failure that proves
+  nothing was posted (connection refused, 429: ``NotDelivered``) is tried again, and any
+  other (the worker died mid-post, a timeout, a 5xx) makes the task ask an operator to
+  check the channel, then resend or mark it as sent. A local ledger of keys, written
+  once Slack accepts, still keeps a resend after a confirmed post from posting twice.
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 import httpx
+from incidents.connectors.common import is_transient, transient_error, url_problem
 from pydantic import BaseModel, Field
 
-from activities.connectors import is_transient, transient_error, url_problem
-from activities.tools.base import Tool, ToolContext, ToolError
 from taskcraft.agents import ToolRetry
 from taskcraft.errors import ConfigError
+from taskcraft.tools import NotDelivered, SideEffects, Tool, ToolContext, ToolError, ToolResult
 
 Sink = Literal["outbox", "webhook", "chat"]
 SLACK_API_URL = "https://slack.com/api"
@@ -245,7 +248,12 @@ class SlackSender:
             if found is not None:
                 return found
             payload: dict[str, Any] = {"text": text} | ({"blocks": blocks} if blocks else {})
-            response = await self._http.post(self._settings.webhook_url, json=payload)
+            try:
+                response = await self._http.post(self._settings.webhook_url, json=payload)
+            except httpx.ConnectError as error:
+                raise NotDelivered(f"the Slack webhook cannot be reached ({error})") from error
+            if response.status_code == 429:
+                raise NotDelivered("the Slack webhook rate-limited us; nothing was posted")
             if is_transient(response.status_code):
                 raise transient_error("The Slack webhook", response, response.text[:100])
             if response.status_code >= 400:
@@ -318,12 +326,23 @@ class SendSlackArgs(BaseModel):
     )
 
 
-async def _run_send_slack(args: SendSlackArgs, ctx: ToolContext) -> SentMessage:
+async def _run_send_slack(args: SendSlackArgs, ctx: ToolContext) -> ToolResult:
     try:
         sender = SlackSender(ctx.http, SlackSettings.from_env(ctx.env, ctx.data_dir))
     except ConfigError as exc:
         raise ToolError(str(exc)) from exc
-    return await sender.send(args.text, ctx.idempotency_key, channel=args.channel)
+    sent = await sender.send(args.text, ctx.idempotency_key, channel=args.channel)
+    return ToolResult(text=sent.model_dump_json(indent=1), data=sent.model_dump(mode="json"))
+
+
+def side_effects(env: Mapping[str, str]) -> SideEffects:
+    """A webhook cannot de-duplicate: at most once, with a gate when the outcome is unknown.
+
+    chat.postMessage reconciles through message metadata and the outbox checks its own
+    file, so a retry of either is safe.
+    """
+    sink = SlackSettings.from_env(env, Path(".")).sink
+    return SideEffects.AT_MOST_ONCE if sink == "webhook" else SideEffects.IDEMPOTENT
 
 
 def send_slack_message_tool() -> Tool[SendSlackArgs]:
@@ -339,4 +358,5 @@ def send_slack_message_tool() -> Tool[SendSlackArgs]:
         timeout_s=60.0,
         retry=ToolRetry(maximum_attempts=5, maximum_interval_s=120.0),
         requires_approval=True,
+        side_effects_for=side_effects,
     )

@@ -17,13 +17,14 @@ from typing import Any
 from pydantic import BaseModel, Field
 from temporalio import workflow
 
+from incidents.data import IncidentStats, LogSummary, ReportWindow
+from incidents.legacy import json_field
+from incidents.prompts import ReportData, report_request, revision_request
 from taskcraft.approvals import DecisionKind, DecisionRecord, GateKind
-from taskcraft.catalog import ReportData, report_request, revision_request
 from taskcraft.errors import TaskFailedError
-from taskcraft.incidents import IncidentStats, LogSummary, ReportWindow
 from taskcraft.messages import Message
 from taskcraft.task import TaskInput, TaskResult
-from workflows.task import Step, TaskRun, TaskWorkflow
+from workflows import Step, TaskRun, TaskWorkflow, ToolCallOutcome
 
 REPORT_QUERY = "report"
 
@@ -31,27 +32,6 @@ SEND_TOOL = "send_slack_message"
 MAX_TICKETS = 1000  # the most jira_search returns; the statistics cover all of them
 DEFAULT_PROJECT = "INC"
 _PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
-
-
-def json_field(content: str, key: str) -> Any:
-    """``key`` of a tool's JSON result, also from an observation cut at the tool's limit.
-
-    The connectors put their summary fields before the long lists, so a cut observation
-    still holds them whole.
-    """
-    try:
-        return json.loads(content)[key]
-    except (ValueError, KeyError, TypeError):
-        pass
-    marker = content.find(f'"{key}":')
-    if marker < 0:
-        raise TaskFailedError(f"the tool result has no {key!r}: {content[:200]}")
-    start = marker + len(key) + 3
-    try:
-        value, _ = json.JSONDecoder().raw_decode(content[start:].lstrip())
-    except ValueError as error:
-        raise TaskFailedError(f"the tool result's {key!r} is cut short: {error}") from error
-    return value
 
 
 class SentReport(BaseModel):
@@ -133,12 +113,22 @@ def _report_inputs(inp: TaskInput) -> tuple[ReportWindow, str]:
     return window, project
 
 
-async def _tool(step: Step, name: str, arguments: dict[str, Any], **kwargs: Any) -> str:
+async def _tool(step: Step, name: str, arguments: dict[str, Any], **kwargs: Any) -> ToolCallOutcome:
     """One governed tool call; anything but success ends the task with the reason."""
     outcome = await step.call_tool(name, arguments, **kwargs)
     if not outcome.ok:
         raise TaskFailedError(f"{name} did not succeed: {outcome.message.content}")
-    return outcome.message.content
+    return outcome
+
+
+def _data(outcome: ToolCallOutcome, key: str) -> Any:
+    """A field of the tool's structured result.
+
+    Tasks started before the tools returned data have only the text in their history;
+    on replay those read it from the text, as the code they started on did (``legacy``).
+    """
+    data = outcome.result.data if outcome.result is not None else None
+    return data[key] if data is not None else json_field(outcome.message.content, key)
 
 
 async def _gather(
@@ -155,10 +145,10 @@ async def _gather(
         ),
     )
     step.finish()
-    stats = IncidentStats.model_validate(json_field(tickets, "stats"))
-    summary = LogSummary.model_validate(json_field(logs, "summary"))
+    stats = IncidentStats.model_validate(_data(tickets, "stats"))
+    summary = LogSummary.model_validate(_data(logs, "summary"))
     report.tickets, report.log_events = stats.total, summary.total
-    report.sources = {"tickets": json_field(tickets, "source"), "logs": json_field(logs, "source")}
+    report.sources = {"tickets": _data(tickets, "source"), "logs": _data(logs, "source")}
     return ReportData(project=project, window=window, stats=stats, logs=summary)
 
 
@@ -204,12 +194,16 @@ async def _send(
 ) -> TaskResult:
     """The approved draft also approves its send: the manager is never asked twice."""
     step = task.begin_step(planned=f"Send the report {verdict.approver} approved.")
-    sent = json.loads(await _tool(step, SEND_TOOL, {"text": text}, standing_approval=verdict))
+    outcome = await _tool(step, SEND_TOOL, {"text": text}, standing_approval=verdict)
     step.finish()
-    report.sent = SentReport.model_validate(
-        {key: sent.get(key) for key in ("sink", "channel", "ts", "text_sha256", "already_sent")}
-    )
-    where = sent["sink"] + (f" {sent['channel']}" if sent.get("channel") else "")
+    if outcome.result is None:  # the send's outcome was unknown; an operator marked it sent
+        where = f"Slack ({outcome.message.content})"
+    else:
+        sent = outcome.result.data or json.loads(outcome.message.content)
+        report.sent = SentReport.model_validate(
+            {k: sent.get(k) for k in ("sink", "channel", "ts", "text_sha256", "already_sent")}
+        )
+        where = sent["sink"] + (f" {sent['channel']}" if sent.get("channel") else "")
     return task.complete(
         f"Sent the {data.project} incident report for {data.window.label} to {where}, "
         f"approved by {verdict.approver}.\n\n{text}"

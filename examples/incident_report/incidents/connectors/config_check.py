@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from activities.connectors import env_flag, sample_data_dir
-from activities.connectors.jira import JiraSettings, uses_sample_jira
-from activities.connectors.logs import LogsSettings
-from activities.connectors.slack import SlackSettings
+from incidents.connectors.common import env_flag, sample_data_dir
+from incidents.connectors.jira import JiraSettings, uses_sample_jira
+from incidents.connectors.logs import LogsSettings
+from incidents.connectors.slack import SlackSettings
 
 
 def check_incident_config(env: Mapping[str, str], data_dir: Path | None = None) -> list[str]:
@@ -30,7 +30,7 @@ def check_incident_config(env: Mapping[str, str], data_dir: Path | None = None) 
         if not tickets.is_file():
             problems.append(
                 f"The sample data is missing ({tickets}): set TASKCRAFT_SAMPLE_DIR to the "
-                "sample_data/incidents folder of a Taskcraft checkout."
+                "examples/incident_report/sample_data folder of a Taskcraft checkout."
             )
     if not uses_sample_jira(env):
         problems += JiraSettings.from_env(env).problems()

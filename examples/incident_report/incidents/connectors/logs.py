@@ -24,13 +24,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from incidents.connectors.cloudwatch import CloudWatchLogSource, CloudWatchSettings
+from incidents.connectors.common import LogBatch, env_flag, sample_data_dir
+from incidents.data import LogEvent, LogSummary, summarise_logs
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
-from activities.connectors import LogBatch, env_flag, sample_data_dir
-from activities.connectors.cloudwatch import CloudWatchLogSource, CloudWatchSettings
-from activities.tools.base import Tool, ToolContext, ToolError
 from taskcraft.errors import ConfigError
-from taskcraft.incidents import LogEvent, LogSummary, summarise_logs
+from taskcraft.tools import Tool, ToolContext, ToolError, ToolResult
 
 LOG_SOURCES = ("local", "cloudwatch")
 
@@ -149,7 +149,14 @@ class QueryLogsResult(BaseModel):
     summary: LogSummary
 
 
-async def _run_query_logs(args: QueryLogsArgs, ctx: ToolContext) -> QueryLogsResult:
+async def _run_query_logs(args: QueryLogsArgs, ctx: ToolContext) -> ToolResult:
+    """The whole result for the model to read; the summary, as data, for the workflow."""
+    result = await _query(args, ctx)
+    data = result.model_dump(mode="json", include={"source", "events_scanned", "summary"})
+    return ToolResult(text=result.model_dump_json(indent=1), data=data)
+
+
+async def _query(args: QueryLogsArgs, ctx: ToolContext) -> QueryLogsResult:
     settings = LogsSettings.from_env(ctx.env)
     start, end = args.start, args.end
     source: Literal["sample", "local", "cloudwatch"]

@@ -8,16 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from activities.connectors.jira import JiraSearchResult
-from activities.models.offline import OFFLINE_PREFIX, OFFLINE_REPORT_FOOTER, OfflineModel
-from taskcraft.catalog import (
-    ReportData,
-    parse_report_request,
-    parse_revision_request,
-    report_request,
-    revision_request,
-)
-from taskcraft.incidents import (
+from incidents.connectors.jira import JiraSearchResult
+from incidents.data import (
     LogEvent,
     ReportWindow,
     Ticket,
@@ -25,8 +17,20 @@ from taskcraft.incidents import (
     render_report_markdown,
     summarise_logs,
 )
+from incidents.legacy import json_field
+from incidents.offline import OFFLINE_REPORT_FOOTER, draft_report
+from incidents.prompts import (
+    ReportData,
+    parse_report_request,
+    parse_revision_request,
+    report_request,
+    revision_request,
+)
+
+from activities.models.offline import OFFLINE_PREFIX, OfflineModel
 from taskcraft.messages import Message, Role
-from workflows.incident_report import json_field
+
+REPORTER = OfflineModel({"incident-report": draft_report}).for_agent("incident-report")
 
 WINDOW = ReportWindow.from_iso_week("2026-W47")
 MONDAY = datetime(2026, 11, 16, 9, tzinfo=UTC)
@@ -65,7 +69,7 @@ async def _answer(*user_messages: str) -> str:
     messages = [Message.system("You write the weekly incident report.")]
     for text in user_messages:
         messages += [Message.user(text), Message(role=Role.ASSISTANT, content="(a draft)")]
-    completion = await OfflineModel().complete("analyst", messages[:-1], [])
+    completion = await REPORTER.complete("analyst", messages[:-1], [])
     assert completion.message.tool_calls == []
     return completion.message.content
 

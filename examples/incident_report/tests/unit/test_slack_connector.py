@@ -10,16 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from temporalio.exceptions import ApplicationError
-
-from activities.connectors import CONNECTOR_RATE_LIMITED, CONNECTOR_UNAVAILABLE
-from activities.connectors.slack import (
+from incidents.connectors.common import CONNECTOR_RATE_LIMITED, CONNECTOR_UNAVAILABLE
+from incidents.connectors.slack import (
     METADATA_EVENT_TYPE,
     SlackSender,
     SlackSettings,
     send_slack_message_tool,
 )
-from activities.tools.base import ToolContext, ToolError
+from temporalio.exceptions import ApplicationError
+
+from taskcraft.tools import ToolContext, ToolError
 from tests.support.fake_services import (
     SLACK_CHANNEL,
     SLACK_TOKEN,

@@ -23,10 +23,9 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import httpx
+from incidents.data import LogEvent
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
-
-from taskcraft.incidents import LogEvent
 
 # ApplicationError types for transient connector failures (retried by Temporal).
 CONNECTOR_RATE_LIMITED = "ConnectorRateLimited"
@@ -37,7 +36,7 @@ MAX_RETRY_AFTER = timedelta(minutes=10)
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
-_REPO_SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data" / "incidents"
+_REPO_SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 @dataclass

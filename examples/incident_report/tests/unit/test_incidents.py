@@ -8,10 +8,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import incidents.data as incidents
 import pytest
-
-import taskcraft.incidents as incidents
-from taskcraft.incidents import (
+from incidents.data import (
     LogEvent,
     ReportWindow,
     Ticket,

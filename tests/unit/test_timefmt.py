@@ -1,4 +1,4 @@
-"""Times a person reads: a weekday, date, time and zone, and how far from now."""
+"""Times a person reads: a weekday, date, time and zone, and how far from now; in the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
+from cli.render import local_zone, render_history, render_status
+from taskcraft.approvals import ApprovalRequest, DecisionKind, DecisionRecord, GateKind
+from taskcraft.status import TaskStatus
+from taskcraft.task import TaskState
 from taskcraft.timefmt import human_time, human_time_relative, relative, span
 
 NOW = datetime(2026, 12, 5, 13, 5, 30, 123456, tzinfo=UTC)
@@ -83,3 +87,61 @@ def test_both_together_and_a_missing_time() -> None:
     at = NOW + timedelta(days=2)
     assert human_time_relative(at, now=NOW, tz=UTC) == "Mon 7 Dec 13:05 UTC (in 2 days)"
     assert human_time_relative(None, now=NOW, tz=UTC) == "-"
+
+
+# ----- where people read them: the CLI ------------------------------------------------
+
+
+def _waiting_task() -> TaskState:
+    asked = datetime(2026, 12, 5, 12, 50, 1, 654321, tzinfo=UTC)
+    return TaskState(
+        task_id="workspace-analyst-1a2b",
+        agent="workspace-analyst",
+        goal="Summarise the workspace",
+        status=TaskStatus.AWAITING_APPROVAL,
+        updated_at=asked,
+        pending=ApprovalRequest(
+            gate_id="g1",
+            kind=GateKind.TOOL_CALL,
+            title="write_file summary.md",
+            reason="writes need a person",
+            step=3,
+            asked_at=asked,
+            timeout_at=asked + timedelta(days=2),
+            tool="write_file",
+            arguments={"path": "summary.md"},
+        ),
+        decisions=[
+            DecisionRecord(
+                gate_id="g0",
+                kind=DecisionKind.APPROVE,
+                approver="alice",
+                via="update",
+                at=asked - timedelta(hours=3),
+                applied=True,
+            )
+        ],
+    )
+
+
+def test_status_shows_the_gate_deadline_in_the_reader_s_zone() -> None:
+    text = render_status(_waiting_task(), "http://ui", now=NOW, tz=_zone("Europe/Berlin"))
+    assert "Updated   Sat 5 Dec 13:50 CET (15 minutes ago)" in text
+    assert (
+        "Asked     Sat 5 Dec 13:50 CET (15 minutes ago); "
+        "times out Mon 7 Dec 13:50 CET (in 1 day 23 hours), then reject"
+    ) in text
+    assert "2026-12-07T" not in text
+    assert ".654321" not in text
+
+
+def test_history_dates_each_decision_in_the_reader_s_zone() -> None:
+    text = render_history([_waiting_task()], now=NOW, tz=_zone("America/New_York"))
+    assert "Decision g0: approve by alice via update at Sat 5 Dec 04:50 EST (applied)" in text
+
+
+def test_the_cli_reads_the_zone_from_tz(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    assert human_time(NOW, now=NOW, tz=local_zone()) == "Sat 5 Dec 22:05 JST"
+    monkeypatch.setenv("TZ", ":Europe/Berlin")
+    assert local_zone().utcoffset(datetime(2026, 7, 1)) == timedelta(hours=2)  # noqa: DTZ001

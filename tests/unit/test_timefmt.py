@@ -1,4 +1,7 @@
-"""Times a person reads: a weekday, date, time and zone, and how far from now; in the CLI."""
+"""Times a person reads: a weekday, date, time and zone, and how far from now.
+
+Then where people read them: the CLI (their own zone) and the inbox's pages (UTC).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pytest
 
 from cli.render import local_zone, render_history, render_status
+from inbox.auth import Principal
+from inbox.pages import build_environment
+from inbox.views import gate_notice, task_context
 from taskcraft.approvals import ApprovalRequest, DecisionKind, DecisionRecord, GateKind
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
@@ -145,3 +151,37 @@ def test_the_cli_reads_the_zone_from_tz(monkeypatch: pytest.MonkeyPatch) -> None
     assert human_time(NOW, now=NOW, tz=local_zone()) == "Sat 5 Dec 22:05 JST"
     monkeypatch.setenv("TZ", ":Europe/Berlin")
     assert local_zone().utcoffset(datetime(2026, 7, 1)) == timedelta(hours=2)  # noqa: DTZ001
+
+
+# ----- where people read them: the inbox's task page ------------------------------------
+
+
+def _task_page(state: TaskState) -> str:
+    context = task_context(
+        [state], gate_id=None, principal_name="alice", ui_url="http://ui", namespace="default",
+        form=None, focus="", now=NOW,
+    )  # fmt: skip
+    context.update(
+        principal=Principal(name="alice", via="link"),
+        logout_csrf="",
+        csrf="token",
+        decide_url="/decide",
+    )
+    return build_environment().get_template("task.html").render(**context)
+
+
+def test_the_task_page_says_when_the_gate_was_asked_and_times_out_in_utc() -> None:
+    html = _task_page(_waiting_task())
+    assert "<dd>Sat 5 Dec 12:50 UTC (15 minutes ago)</dd>" in html
+    assert "<dd>Mon 7 Dec 12:50 UTC (in 1 day 23 hours), then reject" in html
+    assert "Sat 5 Dec 09:50 UTC</td>" in html  # the decision's time
+    assert "2026-12-0" not in html
+
+
+def test_an_already_decided_gate_says_when_it_was_decided() -> None:
+    state = _waiting_task()
+    assert gate_notice(state, "g0", "alice", now=NOW) == (
+        "Gate g0 was already decided: approved by alice at Sat 5 Dec 09:50 UTC "
+        "(3 hours ago). Nothing more to do. "
+        "The task now waits at gate g1: write_file summary.md."
+    )

@@ -95,15 +95,22 @@ class Running:
         return not port_open("127.0.0.1", self.port) and not port_open("127.0.0.1", self.ui_port)
 
 
-def start_command(tmp_path: Path, *args: str, name: str, env: dict[str, str]) -> Running:
-    port, ui_port = free_port(), free_port()
-    ports = ["--port", str(port), "--ui-port", str(ui_port)]
+def start_command(
+    tmp_path: Path,
+    *args: str,
+    name: str,
+    env: dict[str, str],
+    stdin: int = subprocess.DEVNULL,
+    ports: tuple[int, int] | None = None,
+) -> Running:
+    port, ui_port = ports or (free_port(), free_port())
+    flags = ["--port", str(port), "--ui-port", str(ui_port)]
     log = tmp_path / f"{name}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(
-            [sys.executable, str(PROJECT_ROOT / "starter.py"), *args, *ports],
+            [sys.executable, str(PROJECT_ROOT / "starter.py"), *args, *flags],
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=stdin,
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,

@@ -31,6 +31,7 @@ import time
 from contextlib import ExitStack, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 from cli import tasks
 from cli.render import local_zone, render_history
@@ -73,6 +74,14 @@ def _say(text: str = "", end: str = "\n") -> None:
         print(text, end=end, flush=True)
 
 
+def _path(path: Path) -> str:
+    """A path as the reader can use it: relative when under the working directory."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def local_server(args: argparse.Namespace, settings: Settings) -> LocalServer:
     """``--port``/``--ui-port``, else the port of a local TEMPORAL_ADDRESS (or profile)."""
     return devserver.local_server(
@@ -111,14 +120,14 @@ def _start_server(stack: ExitStack, server: LocalServer) -> bool:
         )
     log = server.log_file("temporal")
     log.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"Starting the Temporal dev server on {server.shown} (data: {server.db_file}) …")
+    _say(f"Starting the Temporal dev server on {server.shown} (data: {_path(server.db_file)}) …")
     began = time.monotonic()
     process = start_dev_server(
         server.db_file,
         port=server.port,
         ui_port=server.ui_port,
         log_file=log,
-        progress=lambda s: _say(f"  … still starting ({span(s)}); its log: {log}"),
+        progress=lambda s: _say(f"  … still starting ({span(s)}); its log: {_path(log)}"),
     )
     stack.callback(_stop, "the Temporal dev server", process)
     _say(f"Temporal dev server ready in {time.monotonic() - began:.1f} s · Web UI: {server.ui_url}")
@@ -134,7 +143,9 @@ def _start_worker(
     stack.callback(output.close)
     offset = output.tell()
     began = time.monotonic()
-    _say(f"Starting a worker on task queue {settings.task_queue} (its JSON log: {log_file}) …")
+    _say(
+        f"Starting a worker on task queue {settings.task_queue} (its JSON log: {_path(log_file)}) …"
+    )
     worker = start_owned([sys.executable, str(PROJECT_ROOT / "worker.py")], output=output, env=env)
     stack.callback(_stop, "the worker", worker)
     wait_for_log(
@@ -185,12 +196,14 @@ def _dev(
     )
     _say(
         "Ctrl-C (or SIGTERM) stops the worker and the dev server this command started; "
-        f"tasks stay in {server.db_file}."
+        f"tasks stay in {_path(server.db_file)}."
     )
     while True:
         time.sleep(1)
         if worker is not None and worker.poll() is not None:
-            _say(f"The worker exited (code {worker.returncode}); see {server.log_file('worker')}")
+            _say(
+                f"The worker exited (code {worker.returncode}); see {_path(server.log_file('worker'))}"
+            )
             return 1
 
 
@@ -235,7 +248,7 @@ def _afterwards(
     """The demo's last lines: where its task is kept and how to read it again."""
     if started_server:
         lines = [
-            f"The demo's task is kept in {server.db_file}. To browse and query it later "
+            f"The demo's task is kept in {_path(server.db_file)}. To browse and query it later "
             f"({ACTIVATE}):",
             f"  taskcraft dev{server.flags}    # the same database; Web UI on {server.ui_url}",
         ]
@@ -382,7 +395,7 @@ def _show_outbox(settings: Settings, task_id: str) -> None:
     outbox = settings.data_dir / "outbox" / "slack.jsonl"
     lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
     sent = [json.loads(line) for line in lines if f'"{task_id}/' in line]
-    _say(f"\nSent to the local Slack outbox (a demo never posts to a real Slack): {outbox}")
+    _say(f"\nSent to the local Slack outbox (a demo never posts to a real Slack): {_path(outbox)}")
     now, zone = datetime.now(UTC), local_zone()
     for record in sent:
         recorded = record.get("recorded_at")

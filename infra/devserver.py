@@ -272,6 +272,9 @@ class OwnedProcesses(ExitStack):
 
     def __enter__(self) -> OwnedProcesses:
         self._handlers = {s: signal.signal(s, _raise_stop) for s in STOP_SIGNALS}
+        interrupt = signal.getsignal(signal.SIGINT)  # SIG_IGN when started in the background
+        if interrupt is not None:
+            self._handlers[signal.SIGINT] = interrupt
         return self
 
     def __exit__(
@@ -285,7 +288,6 @@ class OwnedProcesses(ExitStack):
         try:
             return bool(super().__exit__(kind, error, trace))
         finally:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
             for signum, handler in self._handlers.items():
                 signal.signal(signum, handler)
 

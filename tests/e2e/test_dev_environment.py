@@ -204,3 +204,41 @@ def test_two_dev_environments_run_side_by_side_each_worker_on_its_own_port(
     finally:
         for running in environments:
             stop_process(running.process)
+
+
+def test_dev_follows_a_local_temporal_address_and_its_worker_connects_there(
+    tmp_path: Path,
+) -> None:
+    port, ui_port = free_port(), free_port()
+    address = f"localhost:{port}"
+    log = tmp_path / "dev.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, str(PROJECT_ROOT / "starter.py"), "dev", "--ui-port", str(ui_port)],
+            env=local_env(tmp_path, TEMPORAL_ADDRESS=address),
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+        )
+    dev = Running(process, log, port, ui_port)
+    try:
+        dev.wait_ready()
+        assert f"Starting the Temporal dev server on {address} " in dev.output()
+        env = local_env(tmp_path, TEMPORAL_ADDRESS=address)
+        task = ["start", "workspace-analyst", "--goal", "Summarise it", "--wait"]
+        result = subprocess.run(
+            [sys.executable, str(PROJECT_ROOT / "starter.py"), *task],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=PROJECT_ROOT,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr  # answered by the worker `dev` started
+        assert "COMPLETED" in result.stdout
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stop_process(process)
+    wait_until(dev.ports_free, timeout=30, what="both ports to be free")

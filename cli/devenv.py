@@ -105,14 +105,14 @@ def _stop(what: str, process: subprocess.Popen[bytes]) -> None:
     _say(stop_process(process) + ".")
 
 
-def _start_server(stack: ExitStack, server: LocalServer) -> bool:
-    """Start the dev server unless one already listens; True when started here."""
+def _start_server(stack: ExitStack, server: LocalServer) -> subprocess.Popen[bytes] | None:
+    """Start the dev server unless one already listens (then None)."""
     if port_open("127.0.0.1", server.port):
         _say(
             f"Using the Temporal server already listening on {server.shown}; it was not "
             "started here, so it is left running."
         )
-        return False
+        return None
     if port_open("127.0.0.1", server.ui_port):
         raise ConfigError(
             f"port {server.ui_port}, for the Web UI, is already in use; choose another with "
@@ -131,7 +131,7 @@ def _start_server(stack: ExitStack, server: LocalServer) -> bool:
     )
     stack.callback(_stop, "the Temporal dev server", process)
     _say(f"Temporal dev server ready in {time.monotonic() - began:.1f} s · Web UI: {server.ui_url}")
-    return True
+    return process
 
 
 def _start_worker(
@@ -173,9 +173,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         try:
             started = _start_server(stack, server)
             if args.command == "dev":
-                code = _dev(stack, args, local, server)
+                code = _dev(stack, args, local, server, started)
             else:
-                code, afterwards = _run_demo(stack, args, local, server, started)
+                code, afterwards = _run_demo(stack, args, local, server, started is not None)
         except KeyboardInterrupt as stop:
             signum = stop.signum if isinstance(stop, StopRequested) else signal.SIGINT
             _say(f"\n{signal.Signals(signum).name}: stopping what this command started.")
@@ -185,7 +185,11 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _dev(
-    stack: ExitStack, args: argparse.Namespace, settings: Settings, server: LocalServer
+    stack: ExitStack,
+    args: argparse.Namespace,
+    settings: Settings,
+    server: LocalServer,
+    started: subprocess.Popen[bytes] | None,
 ) -> int:
     worker = None if args.no_worker else _start_worker(stack, settings, server, dict(settings.env))
     _say(f"Ready. Start a task from another terminal ({ACTIVATE}), e.g.:")
@@ -198,13 +202,21 @@ def _dev(
         "Ctrl-C (or SIGTERM) stops the worker and the dev server this command started; "
         f"tasks stay in {_path(server.db_file)}."
     )
-    while True:
+    watched = [
+        (process, name, log)
+        for process, name, log in (
+            (worker, "the worker", "worker"),
+            (started, "the Temporal dev server", "temporal"),
+        )
+        if process is not None
+    ]
+    while True:  # until a signal, or until one of them exits on its own
         time.sleep(1)
-        if worker is not None and worker.poll() is not None:
-            _say(
-                f"The worker exited (code {worker.returncode}); see {_path(server.log_file('worker'))}"
-            )
-            return 1
+        for process, name, log in watched:
+            if process.poll() is not None:
+                where = _path(server.log_file(log))
+                _say(f"{name[0].upper()}{name[1:]} exited (code {process.returncode}); see {where}")
+                return 1
 
 
 def _run_demo(

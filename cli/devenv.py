@@ -1,21 +1,18 @@
 """``taskcraft dev`` and ``taskcraft demo``: a local Temporal server (with its Web UI) and a worker.
 
-The server keeps its SQLite file in the project's ignored data folder, so tasks survive a
-restart and can be read after a demo. ``--port`` and ``--ui-port`` (or a local
-``TEMPORAL_ADDRESS`` such as ``localhost:7300``) choose the ports, so two environments can
-run side by side, each with a database file of its own; the worker started here connects
-to that port. Whatever these commands start they stop on the way out, and say so: Ctrl-C,
-SIGTERM and SIGHUP all unwind the same way, and on Linux the children get SIGTERM if this
-process dies without unwinding (see ``infra.devserver``). A server already listening on
-the port is used and left running.
+The server keeps its SQLite file in the ignored data folder, so tasks survive a restart and
+can be read after a demo. ``--port``/``--ui-port`` (or a local ``TEMPORAL_ADDRESS``) pick
+the ports, so environments run side by side, each with a database file of its own; the
+worker started here connects to that port. What these commands start they stop on the way
+out, saying so, however they are stopped (see ``infra.devserver.OwnedProcesses``); a
+server already listening on the port is used and left running.
 
-The demo is the weekly incident report for 2026-W47 on the shipped sample data and the
-offline model, sent to the local Slack outbox once someone approves it: it prints the
-draft and the exact approve/reject commands, and waits (``--approve-as NAME`` approves by
-itself, for CI). Its worker polls a queue of its own with the connectors forced to the
-sample data and the outbox, so a configured Jira or Slack is never touched by a demo. When
-the task ends, the Web UI stays up until Enter (on a terminal); the last lines say how to
-browse and query the task afterwards.
+The demo is the weekly incident report for 2026-W47 on the sample data and the offline
+model, its worker on a queue of its own with the connectors forced to the sample data and
+the local outbox (a configured Jira or Slack is never touched). It prints the draft and the
+approve/reject commands and waits (``--approve-as NAME`` approves by itself, for CI); at
+the end the Web UI stays up until Enter on a terminal, and the last lines say how to read
+the task again.
 """
 
 from __future__ import annotations
@@ -38,7 +35,6 @@ from cli.render import local_zone, render_history
 from infra import devserver
 from infra.connection import connect, connect_config
 from infra.devserver import (
-    DEFAULT_PORT,
     LocalServer,
     OwnedProcesses,
     StopRequested,
@@ -51,7 +47,6 @@ from infra.devserver import (
 from infra.settings import OFFLINE_DEFAULT_MODEL, PROJECT_ROOT, Settings
 from taskcraft.approvals import ApprovalRequest, Decision, DecisionKind
 from taskcraft.catalog import INCIDENT_REPORT
-from taskcraft.errors import ConfigError
 from taskcraft.links import task_ui_url
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
@@ -65,7 +60,6 @@ POLL_S = 0.3
 SHORT = 100  # characters of a tool call or observation shown in the demo's timeline
 GATE_REMINDER_EVERY_S = 60.0
 ACTIVATE = "after `. .venv/bin/activate`"
-DEFAULT_UI_URL = "http://localhost:8233"  # what the CLI assumes without TASKCRAFT_UI_URL
 
 
 def _say(text: str = "", end: str = "\n") -> None:
@@ -113,11 +107,6 @@ def _start_server(stack: ExitStack, server: LocalServer) -> subprocess.Popen[byt
             "started here, so it is left running."
         )
         return None
-    if port_open("127.0.0.1", server.ui_port):
-        raise ConfigError(
-            f"port {server.ui_port}, for the Web UI, is already in use; choose another with "
-            "--ui-port"
-        )
     log = server.log_file("temporal")
     log.parent.mkdir(parents=True, exist_ok=True)
     _say(f"Starting the Temporal dev server on {server.shown} (data: {_path(server.db_file)}) …")
@@ -193,7 +182,7 @@ def _dev(
 ) -> int:
     worker = None if args.no_worker else _start_worker(stack, settings, server, dict(settings.env))
     _say(f"Ready. Start a task from another terminal ({ACTIVATE}), e.g.:")
-    for line in _exports(server, settings):
+    for line in server.exports(settings.ui_url):
         _say(line)
     _say(
         f"  taskcraft start {INCIDENT_REPORT.name} --goal 'Weekly report' --input week={DEMO_WEEK}"
@@ -202,20 +191,13 @@ def _dev(
         "Ctrl-C (or SIGTERM) stops the worker and the dev server this command started; "
         f"tasks stay in {_path(server.db_file)}."
     )
-    watched = [
-        (process, name, log)
-        for process, name, log in (
-            (worker, "the worker", "worker"),
-            (started, "the Temporal dev server", "temporal"),
-        )
-        if process is not None
-    ]
+    watched = {"The worker": (worker, "worker"), "The dev server": (started, "temporal")}
     while True:  # until a signal, or until one of them exits on its own
         time.sleep(1)
-        for process, name, log in watched:
-            if process.poll() is not None:
+        for name, (process, log) in watched.items():
+            if process is not None and process.poll() is not None:
                 where = _path(server.log_file(log))
-                _say(f"{name[0].upper()}{name[1:]} exited (code {process.returncode}); see {where}")
+                _say(f"{name} exited (code {process.returncode}); see {where}")
                 return 1
 
 
@@ -267,20 +249,12 @@ def _afterwards(
     else:
         lines = [f"The demo's task stays on the server at {server.shown}. To query it:"]
     lines += [
-        *_exports(server, settings),
+        *server.exports(settings.ui_url),
         f"  taskcraft status {task_id}",
         f"  taskcraft history {task_id}",
         f"  {url}",
     ]
     return "\n" + "\n".join(lines) + "\n"
-
-
-def _exports(server: LocalServer, settings: Settings) -> list[str]:
-    """The line that points the CLI at this server and its UI, unless the defaults do."""
-    pairs = [] if server.port == DEFAULT_PORT else [f"TEMPORAL_ADDRESS={server.shown}"]
-    if settings.ui_url != DEFAULT_UI_URL:
-        pairs.append(f"TASKCRAFT_UI_URL={settings.ui_url}")
-    return [f"  export {' '.join(pairs)}"] if pairs else []
 
 
 async def _demo(

@@ -139,6 +139,8 @@ def start_dev_server(
 ) -> subprocess.Popen[bytes]:
     """Start the server and wait until its gRPC port answers; ``progress(seconds)`` is
     called every few seconds while it does not yet."""
+    if port_open("127.0.0.1", ui_port):  # the server would exit, less clearly
+        raise ConfigError(f"port {ui_port}, for the Web UI, is already in use; use --ui-port")
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
     output = open(log_file, "ab") if log_file else subprocess.DEVNULL  # noqa: SIM115
@@ -187,6 +189,7 @@ def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> str:
 
 DEFAULT_PORT = 7233
 UI_PORT_OFFSET = 1000  # as the temporal CLI: the Web UI on the gRPC port + 1000
+DEFAULT_UI_URL = "http://localhost:8233"  # what the CLI assumes without TASKCRAFT_UI_URL
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
@@ -221,6 +224,13 @@ class LocalServer:
 
     def log_file(self, name: str) -> Path:
         return self.data_dir / "logs" / f"{name}{self._suffix}.log"
+
+    def exports(self, ui_url: str) -> list[str]:
+        """The line that points the CLI at this server and its UI, unless the defaults do."""
+        pairs = [] if self.port == DEFAULT_PORT else [f"TEMPORAL_ADDRESS={self.shown}"]
+        if ui_url != DEFAULT_UI_URL:
+            pairs.append(f"TASKCRAFT_UI_URL={ui_url}")
+        return [f"  export {' '.join(pairs)}"] if pairs else []
 
     @property
     def flags(self) -> str:

@@ -19,7 +19,7 @@ import pytest
 
 from infra.devserver import port_open, stop_process
 from tests.e2e.conftest import PROJECT_ROOT, wait_until
-from tests.e2e.test_dev_environment import free_port, local_env, start_command
+from tests.e2e.test_dev_environment import local_env, start_command, two_free_ports
 
 DEMO_TASK = re.compile(r"^Started task (incident-report-demo-\d+)$", re.M)
 
@@ -42,7 +42,7 @@ class FinishedDemo:
 def finished_demo(tmp_path_factory: pytest.TempPathFactory) -> FinishedDemo:
     """One demo run to its end without a terminal, as CI runs it."""
     tmp_path = tmp_path_factory.mktemp("demo")
-    port, ui_port = free_port(), free_port()
+    port, ui_port = two_free_ports()
     flags = ["--approve-as", "alice", "--port", str(port), "--ui-port", str(ui_port)]
     result = subprocess.run(
         [sys.executable, str(PROJECT_ROOT / "starter.py"), "demo", *flags],

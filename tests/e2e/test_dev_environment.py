@@ -39,10 +39,12 @@ def local_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def two_free_ports() -> tuple[int, int]:
+    """A gRPC port and a Web UI port, both free now (held together, so they differ)."""
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        second.bind(("127.0.0.1", 0))
+        return int(first.getsockname()[1]), int(second.getsockname()[1])
 
 
 def _stat(pid: int) -> list[str] | None:
@@ -103,7 +105,7 @@ def start_command(
     stdin: int = subprocess.DEVNULL,
     ports: tuple[int, int] | None = None,
 ) -> Running:
-    port, ui_port = ports or (free_port(), free_port())
+    port, ui_port = ports or two_free_ports()
     flags = ["--port", str(port), "--ui-port", str(ui_port)]
     log = tmp_path / f"{name}.log"
     with log.open("wb") as output:
@@ -209,7 +211,7 @@ def test_two_dev_environments_run_side_by_side_each_worker_on_its_own_port(
 def test_dev_follows_a_local_temporal_address_and_its_worker_connects_there(
     tmp_path: Path,
 ) -> None:
-    port, ui_port = free_port(), free_port()
+    port, ui_port = two_free_ports()
     address = f"localhost:{port}"
     log = tmp_path / "dev.log"
     with log.open("wb") as output:

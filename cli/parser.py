@@ -135,13 +135,25 @@ def _policies(sub: Subparsers) -> None:
 
 
 def _local(sub: Subparsers) -> None:
-    dev = sub.add_parser("dev", help="run a local Temporal dev server (UI on :8233) and a worker")
-    dev.add_argument("--no-worker", action="store_true")
+    dev = sub.add_parser(
+        "dev",
+        help="run a local Temporal dev server (Web UI on :8233) and a worker",
+        epilog="examples:\n  taskcraft dev\n  taskcraft dev --port 7300   # Web UI on :8300",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    dev.add_argument("--no-worker", action="store_true", help="start only the server")
     demo = sub.add_parser("demo", help="run the demo task end to end on the local dev server")
     demo.add_argument(
         "--agent", default="incident-report", help="incident-report (default) or workspace-analyst"
     )
     demo.add_argument("--approve-as", help="approve the demo's gate automatically as NAME")
+    for local in (dev, demo):
+        local.add_argument(
+            "--port",
+            type=int,
+            help="the server's gRPC port (default: TEMPORAL_ADDRESS's port if local, else 7233)",
+        )
+        local.add_argument("--ui-port", type=int, help="the Web UI's port (default: --port + 1000)")
     sub.add_parser("worker", help="run a worker (same as python worker.py)")
     codec = sub.add_parser("codec-server", help="serve the Temporal UI's remote codec endpoints")
     codec.add_argument("--host", default="127.0.0.1")

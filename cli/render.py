@@ -1,23 +1,62 @@
-"""How tasks read in a terminal: status, the step timeline, the audit trail, pending gates."""
+"""How tasks read in a terminal: status, the step timeline, the audit trail, pending gates.
+
+Times are shown in the reader's time zone with how far they are from now
+(``Mon 7 Dec 14:05 CET (in 2 days)``); ``--json`` keeps the exact UTC values.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from taskcraft.task import TaskState
+from taskcraft.timefmt import human_time, human_time_relative
+
+SYSTEM_ZONE_FILE = "/etc/localtime"
 
 
-def _time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "-"
+def local_zone() -> tzinfo:
+    """The CLI user's time zone, with its summer-time rules: ``$TZ``, else the system's.
+
+    A zone we cannot load by name falls back to the current UTC offset, which is right
+    for today's times and off by an hour for dates across a summer-time change.
+    """
+    name = os.environ.get("TZ", "").removeprefix(":")
+    try:
+        if name:
+            return ZoneInfo(name)
+        with open(SYSTEM_ZONE_FILE, "rb") as data:
+            return ZoneInfo.from_file(data, key="localtime")
+    except (OSError, ValueError, ZoneInfoNotFoundError):
+        pass
+    return datetime.now().astimezone().tzinfo or UTC
+
+
+class _Reader:
+    """Now and the reader's zone, fixed once per rendering (tests pass their own)."""
+
+    def __init__(self, now: datetime | None, tz: tzinfo | None) -> None:
+        self.now = now or datetime.now(UTC)
+        self.tz = tz or local_zone()
+
+    def when(self, value: datetime | None) -> str:
+        return human_time_relative(value, now=self.now, tz=self.tz)
+
+    def at(self, value: datetime | None) -> str:
+        return human_time(value, now=self.now, tz=self.tz) if value else "-"
 
 
 def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines()) if text else prefix + "(empty)"
 
 
-def render_status(state: TaskState, ui_url: str) -> str:
+def render_status(
+    state: TaskState, ui_url: str, *, now: datetime | None = None, tz: tzinfo | None = None
+) -> str:
+    reader = _Reader(now, tz)
     lines = [
         f"Task      {state.task_id}",
         f"Agent     {state.agent}",
@@ -30,12 +69,17 @@ def render_status(state: TaskState, ui_url: str) -> str:
         f"Policy    {state.policy_name or '-'} ({state.policy_hash[:12] or '-'})",
         f"Usage     {state.usage.tokens.total_tokens} tokens, {state.usage.tool_calls} tool calls, "
         f"${state.usage.cost_usd:.4f}",
-        f"Updated   {_time(state.updated_at)}",
+        f"Updated   {reader.when(state.updated_at)}",
         f"UI        {ui_url}",
     ]
     if state.pending is not None:
         pending = state.pending
         lines.append(f"Waiting   gate {pending.gate_id}: {pending.title} ({pending.reason})")
+        then = "reject, already escalated" if pending.escalated else pending.on_timeout.value
+        lines.append(
+            f"Asked     {reader.when(pending.asked_at)}; times out "
+            f"{reader.when(pending.timeout_at)}, then {then}"
+        )
         if pending.tool is not None:
             lines.append(
                 f"Proposed  {pending.tool} {json.dumps(pending.arguments, sort_keys=True)}"
@@ -48,8 +92,9 @@ def render_status(state: TaskState, ui_url: str) -> str:
         )
     if state.recovery is not None:
         lines.append(
-            f"Recovery  attempt {state.recovery.attempt}; next try {_time(state.recovery.next_try_at)}; "
-            f"cause: {state.recovery.cause}"
+            f"Recovery  attempt {state.recovery.attempt}; next try "
+            f"{reader.when(state.recovery.next_try_at)}; gives up "
+            f"{reader.when(state.recovery.gives_up_at)}; cause: {state.recovery.cause}"
         )
     if state.result is not None:
         lines.append("Result\n" + _indent(state.result))
@@ -58,8 +103,11 @@ def render_status(state: TaskState, ui_url: str) -> str:
     return "\n".join(lines)
 
 
-def render_history(states: Sequence[TaskState]) -> str:
+def render_history(
+    states: Sequence[TaskState], *, now: datetime | None = None, tz: tzinfo | None = None
+) -> str:
     """One continuous timeline across every run of the task (continue-as-new included)."""
+    reader = _Reader(now, tz)
     last = states[-1]
     out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}", ""]
     for state in states:
@@ -81,7 +129,7 @@ def render_history(states: Sequence[TaskState]) -> str:
         state_word = "applied" if decision.applied else f"refused: {decision.refusal}"
         out.append(
             f"Decision {decision.gate_id}: {verdict} by {decision.approver} via {decision.via} "
-            f"at {_time(decision.at)} ({state_word})"
+            f"at {reader.at(decision.at)} ({state_word})"
             + (f" — {decision.reason}" if decision.reason else "")
         )
     if last.result is not None:

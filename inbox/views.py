@@ -1,17 +1,25 @@
 """What the task page shows, and how a posted decision form becomes a ``Decision``.
 
 Pure functions over ``TaskState``: no Temporal, no HTTP, so they are easy to read and test.
+
+Times read ``Mon 7 Dec 14:05 UTC (in 2 days)``: a page shared by approvers anywhere
+cannot know the reader's zone (it runs no script), so it names UTC and says how far away.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from taskcraft.approvals import Decision, DecisionKind, DecisionRecord, GateKind
 from taskcraft.links import task_ui_url
 from taskcraft.task import TaskState
+from taskcraft.timefmt import human_time, human_time_relative
+
+PAGE_ZONE = UTC
 
 KIND_TITLES = {
     DecisionKind.APPROVE: "Approved",
@@ -86,16 +94,24 @@ def describe_record(record: DecisionRecord) -> str:
     return f"{KIND_TITLES[record.kind].lower()} by {record.approver}"
 
 
-def gate_notice(state: TaskState, gate_id: str | None, principal_name: str) -> str:
+def page_time(value: datetime | None, *, now: datetime) -> str:
+    """A time on a page: ``Mon 7 Dec 14:05 UTC``, or ``-``."""
+    return human_time(value, now=now, tz=PAGE_ZONE) if value else "-"
+
+
+def gate_notice(
+    state: TaskState, gate_id: str | None, principal_name: str, *, now: datetime | None = None
+) -> str:
     """Why the forms are not shown for this gate, or "" when the person may decide it."""
     if gate_id is None:
         return "This task is not waiting for a decision."
     decided = [r for r in state.decisions if r.gate_id == gate_id and r.applied]
     if decided:
         record = decided[-1]
+        when = human_time_relative(record.at, now=now or datetime.now(UTC), tz=PAGE_ZONE)
         notice = (
-            f"Gate {gate_id} was already decided: {describe_record(record)} "
-            f"at {record.at:%Y-%m-%d %H:%M} UTC. Nothing more to do."
+            f"Gate {gate_id} was already decided: {describe_record(record)} at {when}. "
+            "Nothing more to do."
         )
         if state.pending is not None:
             notice += f" The task now waits at gate {state.pending.gate_id}: {state.pending.title}."
@@ -123,11 +139,13 @@ def task_context(
     namespace: str,
     form: DecisionForm | None,
     focus: str,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
+    now = now or datetime.now(UTC)
     state = runs[-1]
     pending = state.pending
     gate = gate_id or (pending.gate_id if pending is not None else None)
-    notice = gate_notice(state, gate, principal_name)
+    notice = gate_notice(state, gate, principal_name, now=now)
     shown = pending if pending is not None and pending.gate_id == gate else None
     edit_arguments, edit_draft = "", ""
     if shown is not None and shown.kind is GateKind.TOOL_CALL:
@@ -144,6 +162,7 @@ def task_context(
         "approvers": (", ".join(shown.allowed_approvers()) or "any operator") if shown else "",
         "can_decide": shown is not None and not notice,
         "notice": notice,
+        "worker_note": None,  # the app sets it when the record came from history
         "can_edit": shown is not None and shown.kind is not GateKind.BUDGET,
         "edit_arguments": edit_arguments,
         "edit_draft": edit_draft,
@@ -151,4 +170,7 @@ def task_context(
         "focus": focus if focus in ("approve", "reject", "edit") else "",
         "ui_link": task_ui_url(ui_url, namespace, state.task_id),
         "describe_record": describe_record,
+        # Times as the page shows them; ``when`` adds how far from now.
+        "at": partial(page_time, now=now),
+        "when": partial(human_time_relative, now=now, tz=PAGE_ZONE),
     }

@@ -11,6 +11,7 @@ taking payloads over the size threshold (claim check).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,78 @@ def connect_config(env: Mapping[str, str]) -> dict[str, Any]:
     return config
 
 
+# What the SDK's connection errors mean, most specific first: (needles, cause, what to do).
+# The needles are Rust error names and texts from tonic, hyper and rustls.
+NO_SERVER_HINT = "is it running? Start one with `taskcraft dev` or set TEMPORAL_ADDRESS"
+_CONNECT_FAILURES: tuple[tuple[tuple[str, ...], str, str], ...] = (
+    (("connectionrefused", "connection refused"), "connection refused", NO_SERVER_HINT),
+    (
+        ("dns error", "failed to lookup address"),
+        "DNS lookup failed: no such host",
+        "check the host name in TEMPORAL_ADDRESS",
+    ),
+    (
+        ("timeoutexpired", "timeout expired", "timed out", "deadline"),
+        "timed out",
+        "check TEMPORAL_ADDRESS and that the network lets you reach it",
+    ),
+    (
+        ("invalidcertificate", "unknownissuer", "certificate"),
+        "TLS failed: the server's certificate is not trusted",
+        "check TEMPORAL_TLS_SERVER_CA_CERT_PATH and TEMPORAL_TLS_SERVER_NAME",
+    ),
+    (
+        ("invalidcontenttype", "invalidmessage", "tls", "handshake"),
+        "TLS handshake failed: the server does not answer with TLS",
+        "TLS is on for this connection (TEMPORAL_TLS or an API key); is it wanted here?",
+    ),
+    (
+        ("unauthenticated", "permissiondenied", "permission denied"),
+        "the server refused the credentials",
+        "check TEMPORAL_API_KEY or the client certificate",
+    ),
+    (
+        # A web server, or a server that wants TLS, answers the gRPC preface or hangs up.
+        (
+            "grpc-status header missing",
+            "h2 protocol error",
+            "http2 error",
+            "broken pipe",
+            "connection closed",
+            "operation was canceled",
+            "connection reset",
+            "connectionreset",
+        ),
+        "what answers there does not speak Temporal's gRPC",
+        "check the port in TEMPORAL_ADDRESS (the Web UI's port is not the gRPC port), "
+        "and set TEMPORAL_TLS=true if the server expects TLS",
+    ),
+    (
+        ("network is unreachable", "no route to host", "hostunreachable", "networkunreachable"),
+        "no network route to the host",
+        "check TEMPORAL_ADDRESS and the network",
+    ),
+)
+_DETAIL_CHARS = 120
+
+
+def describe_connect_failure(error_text: str) -> tuple[str, str]:
+    """The cause of a failed connection and what to do, from the SDK's error text.
+
+    An error we do not recognise keeps its innermost message, cut at a word.
+    """
+    lowered = error_text.lower()
+    for needles, cause, hint in _CONNECT_FAILURES:
+        if any(needle in lowered for needle in needles):
+            return cause, hint
+    detail = error_text.splitlines()[0] if error_text.strip() else type(error_text).__name__
+    quoted = re.findall(r'message: "([^"]+)"', detail)
+    detail = (quoted[-1] if quoted else detail.removeprefix("Failed client connect: ")).strip()
+    if len(detail) > _DETAIL_CHARS:
+        detail = detail[:_DETAIL_CHARS].rsplit(" ", 1)[0] + " …"
+    return detail or "unknown error", NO_SERVER_HINT
+
+
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     config = connect_config(settings.env)
     try:
@@ -78,8 +151,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
             **config, data_converter=data_converter(settings), runtime=runtime
         )
     except RuntimeError as exc:
-        target = config["target_host"]
+        cause, hint = describe_connect_failure(str(exc))
         raise TemporalUnavailableError(
-            f"cannot reach the Temporal server at {target} ({str(exc).splitlines()[0][:200]}); "
-            "is it running? Start one with `taskcraft dev` or set TEMPORAL_ADDRESS."
+            f"cannot reach the Temporal server at {config['target_host']} ({cause}); {hint}."
         ) from None

@@ -1,8 +1,9 @@
 """``taskcraft policy check FILE`` and ``taskcraft policy explain FILE --tool NAME --args JSON``.
 
-Both return ``(exit code, text)`` for the CLI to print: 0 and a report on success, 1 and
-``Error: ...`` lines for a policy file that does not load (one line per problem), 2 and
-an ``Error: ...`` line for ``--args`` that is not a JSON object.
+Both return ``(exit code, text)`` for the CLI to print: 0 and a report on success, 2 (bad
+input, as everywhere in the CLI) and ``Error: file:line: ...`` lines for a policy file
+that does not load (one line per problem), 2 and an ``Error: ...`` line for ``--args``
+that is not a JSON object.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from taskcraft.policy import Effect, Policy, explain_tool_call, load_policy
 from taskcraft.redact import redact, redact_text
 
 EXIT_OK = 0
-EXIT_BAD_POLICY = 1
+EXIT_BAD_POLICY = 2  # a policy file is input too: bad input exits 2
 EXIT_BAD_INPUT = 2
 
 

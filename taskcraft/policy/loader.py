@@ -98,14 +98,50 @@ def load_policy_text(text: str, source_name: str = "<policy>") -> Policy:
         )
     if source_name.endswith(POLICY_SUFFIX):
         data.setdefault("name", Path(source_name).stem)
+    described = [_duplicate_id(index, data, text, source_name) for index in _duplicates(data)]
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        described = [_describe(item, data, text, source_name) for item in error.errors()]
-        problems.extend(message for _, message in sorted(described, key=lambda pair: pair[0]))
+        described += [
+            _describe(item, data, text, source_name)
+            for item in error.errors()
+            if item["type"] != "duplicate_rule_id"  # reported above, with its line
+        ]
+    problems.extend(message for _, message in sorted(described, key=lambda pair: pair[0]))
     if problems:
         raise PolicyFileError("\n".join(problems))
     return policy
+
+
+def _duplicates(data: dict[str, Any]) -> list[int]:
+    """Indexes of rules whose id an earlier rule already uses, read from the raw TOML."""
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        return []
+    seen: set[str] = set()
+    again: list[int] = []
+    for index, rule in enumerate(rules):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if isinstance(rule_id, str):
+            if rule_id in seen:
+                again.append(index)
+            seen.add(rule_id)
+    return again
+
+
+def _duplicate_id(index: int, data: dict[str, Any], text: str, source: str) -> tuple[int, str]:
+    """``file:line: rules: ...`` at the ``id`` of the rule that repeats an earlier id."""
+    rules: list[Any] = data["rules"]
+    rule_id = rules[index]["id"]
+    first = next(
+        n for n, rule in enumerate(rules) if isinstance(rule, dict) and rule.get("id") == rule_id
+    )
+    line = _line_of(text, ("rules", index, "id")) or 0
+    where = f"{source}:{line}" if line else source
+    return line, (
+        f"{where}: rules: rule id {rule_id!r} is used by rules[{first}] and rules[{index}]; "
+        "ids must be unique"
+    )
 
 
 def _describe(item: Any, data: dict[str, Any], text: str, source: str) -> tuple[int, str]:

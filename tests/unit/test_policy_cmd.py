@@ -38,6 +38,46 @@ def test_check_reports_each_problem_on_an_error_line(broken_policy: str) -> None
     ]
 
 
+def test_check_of_a_malformed_file_exits_2_like_all_bad_input(broken_policy: str) -> None:
+    """The README promises exit code 2 for bad input; a policy file is input."""
+    code, _ = check(broken_policy)
+    assert code == 2
+
+
+def test_check_reports_every_duplicate_rule_id_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "dupes.toml"
+    rule = '[[rules]]\nid = "{id}"\ntool = "x"\neffect = "deny"\n'
+    path.write_text(
+        'default_effect = "deny"\n'
+        + rule.format(id="same")  # lines 2-5
+        + rule.format(id="other")  # lines 6-9
+        + rule.format(id="same")  # lines 10-13
+        + rule.format(id="other")  # lines 14-17
+    )
+    code, text = check(str(path))
+    assert code == 2
+    assert text.splitlines() == [
+        f"Error: {path}:11: rules: rule id 'same' is used by rules[0] and "
+        "rules[2]; ids must be unique",
+        f"Error: {path}:15: rules: rule id 'other' is used by rules[1] and "
+        "rules[3]; ids must be unique",
+    ]
+
+
+def test_check_reports_duplicates_beside_other_problems(tmp_path: Path) -> None:
+    """A bad rule elsewhere does not hide the duplicate (pydantic alone would stop first)."""
+    path = tmp_path / "mixed.toml"
+    path.write_text(
+        'default_effect = "deny"\n'
+        '[[rules]]\nid = "a"\ntool = "x"\neffect = "deny"\n'
+        '[[rules]]\nid = "a"\ntool = "x"\neffect = "nope"\n'
+    )
+    code, text = check(str(path))
+    assert code == 2
+    assert [line.split(": ")[1] for line in text.splitlines()] == [f"{path}:7", f"{path}:9"]
+    assert "rule id 'a' is used by rules[0] and rules[1]" in text.splitlines()[0]
+
+
 def test_check_of_a_missing_file(tmp_path: Path) -> None:
     assert check(str(tmp_path / "nope.toml")) == (
         EXIT_BAD_POLICY,

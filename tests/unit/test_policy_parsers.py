@@ -209,7 +209,8 @@ def test_doubled_quotes_do_not_end_a_string() -> None:
         ("SELECT 1", False, None),
         ("VALUES (1), (2)", False, None),
         ("WITH a AS (SELECT 1) SELECT * FROM a", False, None),
-        ("WITH a AS (DELETE FROM t) SELECT 1", False, None),  # invalid in SQLite; judged by SELECT
+        # Issue 17: every CTE body is classified, not only the final SELECT.
+        ("WITH a AS (DELETE FROM t) SELECT 1", True, "DELETE without WHERE"),
         ("WITH a AS (SELECT 1) UPDATE t SET x = 1", True, "UPDATE without WHERE"),
         ("UPDATE t SET x = (SELECT 1 WHERE 1)", True, "UPDATE without WHERE"),
         ("DELETE FROM t WHERE id IN (SELECT id FROM u)", True, None),

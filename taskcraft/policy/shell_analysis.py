@@ -10,6 +10,7 @@ that as its fail-closed answer.
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -81,7 +82,7 @@ def _seen(script: Script, found: list[Step]) -> tuple[tuple[str, ...], ...]:
     for step in found:
         if not step.words:
             continue
-        shown = " ".join(script.display(word) for word in step.words)
+        shown = " ".join(_quoted(script.display(word)) for word in step.words)
         programs.append(("  " * step.depth) + shown[:160])
         for word in step.words[1:]:
             host = split_host(word) if "://" in word else None
@@ -97,3 +98,8 @@ def _seen(script: Script, found: list[Step]) -> tuple[tuple[str, ...], ...]:
         tuple(dict.fromkeys(paths))[:MAX_SHOWN],
         tuple(dict.fromkeys(hosts))[:MAX_SHOWN],
     )
+
+
+def _quoted(word: str) -> str:
+    """A word as a person would type it: quoted when it holds spaces or is empty."""
+    return shlex.quote(word) if not word or any(c.isspace() for c in word) else word

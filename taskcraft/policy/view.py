@@ -4,6 +4,7 @@
 lists the programs a shell command runs (as parsed), the paths and hosts it touches,
 the SQL statements and what each does, and the rule that decided. ``render_call_view``
 turns it into lines for the CLI, the task's "current details" and the inbox alike.
+Credentials in what it shows are masked (``taskcraft.redact``), as in the audit trail.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 from taskcraft.policy import paths, shell, sql, urls
 from taskcraft.policy.context import PolicyContext
 from taskcraft.policy.secret_paths import secret_location
+from taskcraft.redact import redact_text
 
 MAX_ITEMS = 12
 MAX_CHARS = 200
@@ -55,7 +57,7 @@ def build_view(
     context: PolicyContext,
 ) -> CallView:
     """The view of a call from the arguments the checked rules parsed, as they parsed them."""
-    view = CallView(rule=_clip(rule))
+    view = CallView(rule=_clip(redact_text(rule)))
     for kind, arg in dict.fromkeys(analyses):
         value = arguments.get(arg)
         if not isinstance(value, str):
@@ -69,7 +71,7 @@ def build_view(
         elif kind == "url":
             view.hosts.append(_host(value))
     for name in ("programs", "paths", "hosts", "statements", "notes"):
-        items = [_clip(item) for item in dict.fromkeys(getattr(view, name))]
+        items = [_clip(redact_text(item)) for item in dict.fromkeys(getattr(view, name))]
         if len(items) > MAX_ITEMS:
             items = [*items[: MAX_ITEMS - 1], f"... and {len(items) - MAX_ITEMS + 1} more"]
         setattr(view, name, items)

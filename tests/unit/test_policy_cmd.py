@@ -100,6 +100,49 @@ def test_explain_names_the_deciding_rule_and_why() -> None:
     assert f"rules[{later}]" not in text  # rules after the deciding one are not tried
 
 
+def test_explain_shows_what_the_policy_understood() -> None:
+    """The parsed programs, paths and hosts: the view an approver is shown."""
+    command = "mkdir -p out && curl -o out/page.html https://docs.python.org/3/"
+    code, text = explain(DEFAULT, "run_shell", json.dumps({"command": command}))
+    assert code == EXIT_OK
+    lines = text.splitlines()
+    start = lines.index("what the policy understood:")
+    assert lines[start + 1].startswith("  Rule: shell-other → require_approval: ")
+    assert lines[start + 2 : start + 5] == [
+        "  Programs:",
+        "    mkdir -p out",
+        "    curl -o out/page.html https://docs.python.org/3/",
+    ]
+    assert "  Hosts:" in lines
+    assert "    docs.python.org" in lines
+    assert "    out/page.html (inside)" in lines
+
+
+def test_explain_judges_absolute_paths_against_a_given_workspace() -> None:
+    arguments = json.dumps({"path": "/srv/ws/README.md"})
+    assert "decision: deny" in explain(DEFAULT, "read_file", arguments)[1]
+    code, text = explain(DEFAULT, "read_file", arguments, workspace_root="/srv/ws")
+    assert code == EXIT_OK
+    assert "decision: allow" in text
+    assert "    /srv/ws/README.md (inside)" in text.splitlines()
+
+
+def test_explain_refuses_a_relative_workspace() -> None:
+    code, text = explain(DEFAULT, "read_file", "{}", workspace_root="srv/ws")
+    assert (code, text) == (
+        EXIT_BAD_INPUT,
+        "Error: --workspace must be an absolute path, not 'srv/ws'",
+    )
+
+
+def test_explain_masks_secrets_in_what_it_understood() -> None:
+    command = 'curl -H "Authorization: Bearer abcdefghijkl" https://docs.python.org/'
+    code, text = explain(DEFAULT, "run_shell", json.dumps({"command": command}))
+    assert code == EXIT_OK
+    assert "abcdefghijkl" not in text
+    assert "Authorization: Bearer [REDACTED]" in text
+
+
 def test_explain_a_call_no_rule_covers() -> None:
     code, text = explain(DEFAULT, "brand_new_tool", "{}")
     assert code == EXIT_OK

@@ -25,6 +25,7 @@ from __future__ import annotations
 import posixpath
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import unquote
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -45,6 +46,7 @@ def is_outside_workspace(path: str, root: str | None = None) -> bool:
     return why_outside(path, root) is not None
 
 
+@lru_cache(maxsize=4096)  # pure; the same path is asked about by several checks
 def why_outside(path: str, root: str | None = None) -> str | None:
     """Why ``path`` may leave the workspace, or None when it stays inside."""
     for form in _spellings(path):

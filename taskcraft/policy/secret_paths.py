@@ -15,6 +15,7 @@ from __future__ import annotations
 import posixpath
 import re
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
 from taskcraft.policy import lookalikes
 
@@ -101,6 +102,7 @@ _SECRET_FILES = {
 _NOT_SECRET = ("*.pub",)  # public halves of key pairs
 
 
+@lru_cache(maxsize=4096)  # pure; the same path is asked about by several checks
 def secret_location(path: str) -> str | None:
     """What kind of secret ``path`` may reach (e.g. "SSH keys"), or None."""
     found = _components(path)

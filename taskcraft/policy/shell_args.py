@@ -129,15 +129,51 @@ def writes_file(operator: str, target: str) -> bool:
 
 
 def outside(word: str, root: str | None = None) -> bool:
-    """May name a path outside the workspace; variables, braces and globs might."""
+    """May name a path outside the workspace; variables and globs might, and so may any
+    alternative of a brace expansion (``{..,.}``)."""
     if word in SAFE_DEVICES or word == "{}":  # ``{}``: find's and xargs' placeholder
         return False
-    if "$" in word or "`" in word or _BRACE_EXPANSION.search(word):
+    if "$" in word or "`" in word:
         return True
+    if _BRACE_EXPANSION.search(word):
+        alternatives = expand_braces(word)
+        return alternatives is None or any(outside(a, root) for a in alternatives)
     literal = word.replace(LITERAL_DOLLAR, "_")
     if paths.is_outside_workspace(literal, root):
         return True
     return any(map(_may_glob_to_parent, literal.split("/")))
+
+
+_BRACES = re.compile(r"\{([^{}]*)\}")
+_RANGE = re.compile(r"(-?\d+)\.\.(-?\d+)|([A-Za-z])\.\.([A-Za-z])")
+MAX_ALTERNATIVES = 64
+
+
+def expand_braces(word: str) -> list[str] | None:
+    """Every word bash's brace expansion makes of ``word`` (None: too many to check)."""
+    match = next(
+        (m for m in _BRACES.finditer(word) if "," in m.group(1) or _RANGE.fullmatch(m.group(1))),
+        None,
+    )
+    if match is None:
+        return [word]
+    inner = match.group(1)
+    numbers = _RANGE.fullmatch(inner)
+    if numbers and numbers.group(1) is not None:
+        low, high = sorted((int(numbers.group(1)), int(numbers.group(2))))
+        parts = [str(n) for n in range(low, min(high, low + MAX_ALTERNATIVES) + 1)]
+    elif numbers:
+        low_char, high_char = sorted((numbers.group(3), numbers.group(4)))
+        parts = [chr(c) for c in range(ord(low_char), ord(high_char) + 1)]
+    else:
+        parts = inner.split(",")
+    words: list[str] = []
+    for part in parts:
+        more = expand_braces(word[: match.start()] + part + word[match.end() :])
+        if more is None or len(words) + len(more) > MAX_ALTERNATIVES:
+            return None
+        words += more
+    return words
 
 
 def _may_glob_to_parent(component: str) -> bool:

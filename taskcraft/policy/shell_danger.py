@@ -107,6 +107,8 @@ def _secret_reads(
             for subcommand in subcommands:
                 if _contains_sequence(words, subcommand):
                     return f"{name} {' '.join(subcommand)} prints stored credentials"
+    if name == "printenv" and any(is_secret_variable(word) for word in view[1:]):
+        return "printenv prints a variable that usually holds a secret"
     for word in view[1:]:
         for variable in variables(word, step.script):
             if is_secret_variable(variable) and variable not in bindings.values:
@@ -128,9 +130,10 @@ def _secret_reads(
 
 def _secret(values: list[str], root: str | None, action: str) -> str | None:
     for value in values:
-        kind = secret_location(value)
-        if kind and shell_args.outside(value, root):
-            return f"{action}: {kind}, outside the workspace"
+        for alternative in shell_args.expand_braces(value) or [value]:
+            kind = secret_location(alternative)
+            if kind and shell_args.outside(alternative, root):
+                return f"{action}: {kind}, outside the workspace"
     return None
 
 

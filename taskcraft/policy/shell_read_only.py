@@ -77,6 +77,8 @@ def judge_words(words: tuple[str, ...], reading: Reading) -> str | None:
         for variable in variables(word, reading.bindings.script):
             if is_secret_variable(variable) and variable not in reading.bindings.values:
                 return f"{word!r} expands a variable that usually holds a secret"
+    if len(words) == 2 and words[1] in readers.VERSION_FLAGS and name in readers.VERSIONED:
+        return None
     # Imported here: the judges of special programs call back into judge_words.
     from taskcraft.policy.shell_read_only_programs import SPECIAL
 
@@ -118,11 +120,12 @@ def check_path(word: str, reading: Reading, action: str) -> str | None:
     for value in values:
         if has_expansion(word) and value.startswith("-"):
             return f"{shown!r} expands to an option"
-        if value in ("-", "/dev/stdin", "/dev/fd/63"):
+        if value in ("-", "/dev/stdin", "/dev/fd/63") or value in readers.SYSTEM_INFO:
             continue
         if shell_args.outside(value, reading.root):
             return f"{action} {shown!r}, outside the workspace"
-        kind = secret_location(value)
-        if kind:
-            return f"{action} {shown!r}, which usually holds {kind}"
+        for alternative in shell_args.expand_braces(value) or [value]:
+            kind = secret_location(alternative)
+            if kind:
+                return f"{action} {shown!r}, which usually holds {kind}"
     return None

@@ -219,6 +219,8 @@ def _python(words: tuple[str, ...], reading: Reading) -> str | None:
             (why for w in operands if (why := check_path(w, reading, "json.tool reads"))), None
         )
     code = literal(words[2]) if len(words) >= 3 and words[1] == "-c" else None
+    if len(words) >= 3 and words[1] == "-m" and words[2] == "pip":
+        return _pip(("pip", *words[3:]), reading)
     if code is None:
         return f"{words[0]} runs a script or module"
     facts = python_facts(code)
@@ -292,6 +294,20 @@ def _builtin(words: tuple[str, ...], reading: Reading) -> str | None:
     return None
 
 
+def _printenv(words: tuple[str, ...], reading: Reading) -> str | None:
+    names = [w for w in words[1:] if not w.startswith("-")]
+    return None if names else "printenv prints the environment"
+
+
+def _pip(words: tuple[str, ...], reading: Reading) -> str | None:
+    operands = [w for w in words[1:] if not w.startswith("-")]
+    if not operands or operands[0] not in ("list", "show", "freeze", "check"):
+        return f"{words[0]} {' '.join(operands[:1]) or '(no command)'} may install or reach the network"
+    if any(w in ("-o", "--outdated", "-u", "--uptodate", "--index-url", "-i") for w in words):
+        return f"{words[0]} {operands[0]} asks the package index"
+    return None
+
+
 _BUILTINS = frozenset({"exit", "return", "shift", "break", "continue", "wait", "unset", "read", "getopts", "mapfile", "readarray"})  # fmt: skip
 SPECIAL: dict[str, Callable[[tuple[str, ...], Reading], str | None]] = {
     "git": _git,
@@ -302,6 +318,8 @@ SPECIAL: dict[str, Callable[[tuple[str, ...], Reading], str | None]] = {
     **dict.fromkeys(sorted(readers.PYTHON_NAMES), _python),
     **dict.fromkeys(sorted(readers.PLAIN_WRAPPERS), _wrapper),
     "cd": _cd,
+    "printenv": _printenv,
+    **dict.fromkeys(("pip", "pip3"), _pip),
     "set": _set,
     **dict.fromkeys(("export", "declare", "local", "readonly", "typeset"), _declare),
     **dict.fromkeys(sorted(_BUILTINS), _builtin),

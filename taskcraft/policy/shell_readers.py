@@ -48,11 +48,20 @@ _RG = ArgSpec(
 
 READ_ONLY: dict[str, ArgSpec] = {
     **dict.fromkeys(
-        ["cat", "tac", "rev", "nl", "fold", "expand", "unexpand", "fmt", "pr", "tsort", "md5sum", "sha1sum", "sha224sum", "sha256sum", "sha384sum", "sha512sum", "b2sum", "cksum", "sum", "strings", "hexdump", "od", "wc", "comm", "paste", "column", "realpath", "readlink", "zcat", "bzcat", "xzcat", "lzcat", "zstdcat", "file", "stat", "du", "df", "tree", "ls", "diff", "cmp", "join", "look"],
+        _words(
+            """cat tac rev nl fold expand unexpand fmt pr tsort md5sum sha1sum sha224sum
+            sha256sum sha384sum sha512sum b2sum cksum sum strings hexdump od wc comm paste
+            column realpath readlink zcat bzcat xzcat lzcat zstdcat file stat du df tree ls
+            diff cmp join look bc"""
+        ),
         ArgSpec(),
     ),
     **dict.fromkeys(
-        ["echo", "printf", "true", "false", ":", "test", "[", "seq", "expr", "basename", "dirname", "sleep", "whoami", "id", "groups", "uname", "arch", "nproc", "uptime", "free", "date", "cal", "locale", "tty", "who", "w", "users", "hostid", "getconf", "lscpu", "lsblk", "which", "type", "hash", "ps", "pgrep", "pidof", "numfmt", "factor", "tr", "yes"],
+        _words(
+            """echo printf true false : test [ seq expr basename dirname sleep whoami id groups
+            uname arch nproc uptime free date cal locale tty who w users hostid getconf lscpu
+            lsblk which type ps pgrep pidof numfmt factor tr yes pwd"""
+        ),
         _TEXT,
     ),
     "head": ArgSpec(values="nc", long_values=("--lines", "--bytes")),
@@ -107,6 +116,26 @@ READ_ONLY: dict[str, ArgSpec] = {
         long_no_text_operand_with=("--from-file",),
     ),
 }  # fmt: skip
+
+# Programs whose version or help is safe to print (``python3 --version``).
+VERSION_FLAGS = frozenset({"--version", "-V", "-version", "--help", "-h", "version"})
+VERSIONED = frozenset(
+    _words(
+        """python python3 node npm npx pip pip3 go cargo rustc java javac gcc g++ cc clang make
+        cmake git docker kubectl terraform ruby perl php bash sh zsh deno bun yarn pnpm psql
+        mysql sqlite3 curl wget jq awk gawk sed tar gzip ssh helm aws gcloud az uv poetry
+        ruff mypy pytest"""
+    )
+)
+# System files that describe the machine and hold nothing secret: readable from anywhere.
+SYSTEM_INFO = frozenset(
+    _words(
+        """/etc/os-release /usr/lib/os-release /etc/lsb-release /etc/issue /etc/hostname
+        /etc/timezone /etc/debian_version /etc/redhat-release /etc/alpine-release
+        /proc/cpuinfo /proc/meminfo /proc/loadavg /proc/uptime /proc/version /dev/urandom
+        /dev/random /dev/zero /dev/null"""
+    )
+)
 
 # Options of awk and sed, for the special judges.
 AWK = ArgSpec(

@@ -47,7 +47,7 @@ from taskcraft.policy.shell_model import (
     ShellSyntaxError,
     Substitution,
 )
-from taskcraft.policy.shell_text import ansi_c_quoted, heredoc_bodies
+from taskcraft.policy.shell_text import ansi_c_quoted, heredoc_bodies, heredoc_delimiter
 
 __all__ = [
     "LITERAL_DOLLAR",
@@ -68,6 +68,7 @@ _NAME = r"[A-Za-z_:.@+][A-Za-z0-9_:.@+-]*"
 _FUNCTION_NAME_ONLY = re.compile(rf"(?:function\s+)?({_NAME})\s*")
 _FUNCTION_KEYWORD = re.compile(rf"function\s+({_NAME})\s*")
 _WORD_START = frozenset(" \t\n;&|()")
+_CASE_HEAD = re.compile(r"\s*case\s.*\sin\s", re.DOTALL)
 
 
 def parse(text: str, depth: int = 0) -> list[Command]:
@@ -99,6 +100,9 @@ class _Scanner:
         self.piece: list[str] = []  # the current simple command, quoting intact
         self.commands: list[Command] = []
         self.stdin_pipe = False  # the next command reads from a pipe
+        self.parens = 0  # subshells open in this text
+        self.in_case = 0  # ``case ... in`` open: an unmatched ``)`` ends a pattern
+        self.pattern_next = False  # after ``;;``: a case pattern comes next
         self.heredocs: list[tuple[int, str, bool, bool]] = []  # (id, delimiter, -, quoted)
         self.bodies: dict[str, str] = {}
 
@@ -140,7 +144,19 @@ class _Scanner:
                 index = self._function(index, self._function_head())
             elif char == "{" and _FUNCTION_KEYWORD.fullmatch("".join(self.piece).strip()):
                 index = self._function_braces(index)
+            elif char == ")" and not self.parens and self.in_case:
+                self.piece, self.stdin_pipe = [], False  # ``pattern)`` of a case branch
+                self.pattern_next = False
+                index += 1
+            elif char == "|" and pair != "||" and self._in_pattern():
+                self.piece.append(char)  # ``a|b)``: alternatives of a case pattern
+                index += 1
+            elif pair == ";;" and self.in_case:
+                self._end_command(False)
+                self.pattern_next = True
+                index += 3 if text.startswith(";;&", index) else 2
             elif char in ";&|()\n":
+                self.parens += (char == "(") - (char == ")" and self.parens > 0)
                 piped = char == "|" and pair != "||"
                 self._end_command(piped)
                 index += 2 if pair in ("&&", "||", "|&") else 1
@@ -153,6 +169,11 @@ class _Scanner:
         if self.heredocs:
             self._heredoc_bodies(len(text))
         return [self._with_bodies(command) for command in self.commands]
+
+    def _in_pattern(self) -> bool:
+        return (self.in_case > 0 and self.pattern_next) or bool(
+            _CASE_HEAD.match("".join(self.piece))
+        )
 
     def _at_word_start(self, index: int) -> bool:
         return index == 0 or (self.text[index - 1] in _WORD_START and not self._in_redirect())
@@ -281,23 +302,7 @@ class _Scanner:
 
     def _heredoc(self, index: int, operator: str) -> int:
         """Read the delimiter after ``<<``; the body is read at the end of the line."""
-        text = self.text
-        while index < len(text) and text[index] in " \t":
-            index += 1
-        start = index
-        while index < len(text) and text[index] not in " \t\n;&|()<>":
-            if text[index] in "'\"":
-                index = (
-                    self._closing_single_quote(index)
-                    if text[index] == "'"
-                    else self._closing(index, '"')
-                )
-            index += 1
-        raw = text[start:index]
-        if not raw:
-            raise ShellSyntaxError(f"{operator} without a delimiter")
-        quoted = any(char in raw for char in "'\"\\")
-        delimiter = raw.replace("'", "").replace('"', "").replace("\\", "")
+        delimiter, quoted, index = heredoc_delimiter(self.text, index, operator)
         number = len(self.heredocs) + len(self.bodies)
         self.heredocs.append((number, delimiter, operator == "<<-", quoted))
         self.piece.append(f" {operator} {HEREDOC_MARK}{number} ")
@@ -386,6 +391,8 @@ class _Scanner:
             else:
                 argv.append(word)
                 position += 1
+        head = next((word for word in argv if word not in ("!", "{", "do", "then", "else")), "")
+        self.in_case += (head == "case") - (head == "esac" and self.in_case > 0)
         if argv or redirects:
             self.commands.append(
                 Command(

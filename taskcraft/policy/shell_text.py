@@ -65,3 +65,23 @@ def heredoc_bodies(
             body.append(line)
         bodies.append("\n".join(body))
     return bodies, min(len(text), index + sum(len(line) + 1 for line in lines[:consumed]))
+
+
+def heredoc_delimiter(text: str, index: int, operator: str) -> tuple[str, bool, int]:
+    """The delimiter word after ``<<`` at ``index``: its text without quotes, whether it was
+    quoted (then the body is not expanded), and the index after it."""
+    while index < len(text) and text[index] in " \t":
+        index += 1
+    start = index
+    while index < len(text) and text[index] not in " \t\n;&|()<>":
+        if text[index] in "'\"":
+            end = text.find(text[index], index + 1)
+            if end < 0:
+                raise ShellSyntaxError(f"unclosed {text[index]} in a here-document delimiter")
+            index = end
+        index += 1
+    raw = text[start:index]
+    if not raw:
+        raise ShellSyntaxError(f"{operator} without a delimiter")
+    quoted = any(char in raw for char in "'\"\\")
+    return raw.replace("'", "").replace('"', "").replace("\\", ""), quoted, index

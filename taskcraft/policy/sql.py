@@ -54,6 +54,7 @@ DANGEROUS_FUNCTIONS = frozenset(
 STATEMENT_KEYWORDS = frozenset(
     {"SELECT", "VALUES", "INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "WITH", "TABLE"}
 )
+_ACCOUNTS = frozenset({"USER", "ROLE", "LOGIN", "GROUP"})
 _MAIN_KEYWORDS = frozenset(
     {"SELECT", "VALUES", "INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "TABLE"}
 )
@@ -196,7 +197,10 @@ def _judge(tokens: list[str]) -> list[tuple[str, bool, str | None]]:
     """(keyword, writes, why destructive) for the statement and every statement inside it."""
     keyword, body = _main_clause(tokens)
     found = [(keyword, keyword not in READ_KEYWORDS, _destructive(keyword, body, tokens))]
-    for inner in _parenthesised_statements(tokens):
+    inner_statements = _parenthesised_statements(tokens)
+    if keyword == "CREATE" and "BEGIN" in tokens:  # a trigger's body: BEGIN stmt; stmt; END
+        inner_statements.append(tokens[tokens.index("BEGIN") + 1 :])
+    for inner in inner_statements:
         for inner_keyword, write, why in _judge(inner):
             found.append((inner_keyword, write, why))
     if keyword in READ_KEYWORDS and _writes_anyway(body):
@@ -241,6 +245,16 @@ def _parenthesised_statements(tokens: list[str]) -> list[list[str]]:
 def _destructive(keyword: str, body: list[str], statement: list[str]) -> str | None:
     if keyword in DESTRUCTIVE_KEYWORDS:
         return f"{keyword} statement"
+    if keyword in (".", "\\"):
+        return "a client meta-command (.shell, \\!): it runs programs, not SQL"
+    if keyword in ("CREATE", "ALTER", "DROP") and len(body) > 1 and body[1] in _ACCOUNTS:
+        return f"{keyword} {body[1]} changes who may use the database"
+    if (
+        keyword == "SET"
+        and len(body) > 1
+        and body[1] in ("PASSWORD", "ROLE", "SESSION_AUTHORIZATION")
+    ):
+        return f"SET {body[1]} changes who may use the database"
     if keyword in DYNAMIC_KEYWORDS:
         return f"{keyword}: dynamic SQL, whose text the policy cannot see"
     if keyword in NEED_WHERE_KEYWORDS and not _has_top_level_where(body):

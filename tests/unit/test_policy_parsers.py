@@ -238,6 +238,18 @@ def test_doubled_quotes_do_not_end_a_string() -> None:
         ("EXPLAIN DROP TABLE t", True, "DROP statement"),
         ("select writefile('/tmp/x', 'y')", False, "calls writefile()"),
         ("-- only a comment", False, None),
+        # Issue 17: accounts, trigger bodies and client meta-commands.
+        (
+            "CREATE USER evil IDENTIFIED BY 'x'",
+            True,
+            "CREATE USER changes who may use the database",
+        ),
+        (
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END",
+            True,
+            "DELETE without WHERE",
+        ),
+        (".shell rm -rf /", True, "a client meta-command (.shell, \\!): it runs programs, not SQL"),
     ],
 )
 def test_sql_classification(query: str, is_write: bool, destructive: str | None) -> None:

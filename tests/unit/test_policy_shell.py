@@ -45,6 +45,14 @@ def test_function_definitions_that_call_themselves_are_noted() -> None:
     assert parse_script("f() { echo hi; }; f").recursive_functions == set()
 
 
+def test_case_patterns_are_not_commands() -> None:
+    """``*.md|*.txt)`` is a pattern; an unmatched ``)`` outside ``case`` still ends a command."""
+    commands = parse('case "$x" in *.md|*.txt) echo doc;; *) sh;; esac')
+    assert [c.words[0] for c in commands] == ["case", "echo", "sh", "esac"]
+    assert not any(c.stdin_pipe for c in commands)
+    assert parse("rm -rf /)")[0].words == ("rm", "-rf", "/")
+
+
 def test_ansi_c_quoting_is_decoded() -> None:
     """bash's $'...' decodes escapes: $'\\x72\\x6d' is rm."""
     assert parse(r"$'\x72\x6d' -rf $'a\nb' $'\101'")[0].words == ("rm", "-rf", "a\nb", "A")
@@ -216,6 +224,11 @@ def test_unparseable_commands_fail_closed_everywhere() -> None:
         "cat /srv/ws/README.md",
         "ls # rm -rf /",
         "cd src && ls",
+        "ls *.{md,txt}",
+        "python3 --version",
+        "pip list",
+        "printenv HOME",
+        "cat /etc/os-release",
     ],
 )
 def test_read_only(command: str) -> None:
@@ -240,6 +253,10 @@ def test_read_only(command: str) -> None:
         ("cat /srv/other/x", "outside the workspace"),
         ("cat .env", "secrets"),
         ("find . -exec rm {} +", "may write or run"),
+        ("grep -r password {..,.}/", "outside the workspace"),
+        ("pip install requests", "may install"),
+        ("printenv", "prints the environment"),
+        ("python3 script.py", "runs a script"),
     ],
 )
 def test_not_read_only(command: str, why: str) -> None:

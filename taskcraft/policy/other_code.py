@@ -32,7 +32,7 @@ _EVAL = re.compile(
 )
 _DECODE = re.compile(
     r"(base64|decode_base64|decode64|b64decode|unpack|pack\(|atob|Buffer\.from|fromCharCode|"
-    r"gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|uudecode|FromBase64String|reverse|"
+    r"gzinflate|gzuncompress|gzdecode|str_rot13|hex2bin|uudecode|FromBase64String|reverse|\bpack\b|"
     r"\bchr\s*\(|\\x[0-9a-f]{2}.*\\x[0-9a-f]{2})",
     re.IGNORECASE,
 )
@@ -64,6 +64,27 @@ _KILL_ALL = re.compile(
     r"kill\s*\(?\s*(?:-?9|['\":]?KILL['\"]?|SIGKILL|['\"]SIGKILL['\"])?\s*,\s*-1\b"
 )
 _LISTEN = re.compile(r"(createServer|\.listen\s*\(|TCPServer|HTTPServer|WEBrick|-S\s+\S+:\d+)")
+_FETCH = re.compile(
+    r"(file_get_contents|urlopen|URI\.open|open-uri|Net::HTTP|LWP::Simple|\bget\s*\()"
+)
+# Calls that change a file, with the literal path they are given.
+_CHANGES = re.compile(
+    r"(?P<kind>writeFileSync|writeFile|appendFileSync|appendFile|unlinkSync|unlink|rmSync|"
+    r"rmdirSync|rmdir|file_put_contents|File\.write|File\.delete|File\.unlink|IO\.write|"
+    r"FileUtils\.\w+|os\.remove|os\.rename|chmod|chown|truncate)\s*\(?\s*(?P<q>['\"])(?P<path>[^'\"]*)(?P=q)"
+)
+_DELETING = frozenset(
+    {
+        "unlinksync",
+        "unlink",
+        "rmsync",
+        "rmdirsync",
+        "rmdir",
+        "file.delete",
+        "file.unlink",
+        "os.remove",
+    }
+)
 _INTERPOLATION = re.compile(r"(\$[{(A-Za-z_@]|#\{)")
 
 
@@ -85,6 +106,12 @@ def other_language_facts(code: str) -> CodeFacts:
         facts.dynamic_command = True
     if (_EVAL.search(code) or _RUNS_ANYTHING.search(code)) and _DECODE.search(code):
         facts.hidden_code = "runs code or commands it decodes at run time"
+    elif _EVAL.search(code) and (_SOCKET.search(code) or "://" in code or _FETCH.search(code)):
+        facts.hidden_code = "runs code it downloads"
+    for match in _CHANGES.finditer(code):
+        (facts.deletes if match.group("kind").lower() in _DELETING else facts.writes).append(
+            match.group("path")
+        )
     tree = _TREE_DELETE.search(code)
     if tree:
         facts.deletes_tree = f"{tree.group(0).strip()} deletes whole trees"

@@ -39,6 +39,8 @@ _OS_READ = frozenset(
         devnull extsep altsep pathsep"""
     )
 )
+# Paths as text only: no file is touched through them.
+_PURE_PATHS = frozenset({"PurePath", "PurePosixPath", "PureWindowsPath"})
 _SAFE_BUILTINS = frozenset(
     _words(
         """print len sum min max sorted reversed enumerate zip map filter range list dict set
@@ -163,7 +165,11 @@ class _PythonWalker:
             if alias.name == "*":
                 self._not_read_only(f"imports everything from {module}")
             self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
-            allowed = module in _SAFE_MODULES or (module == "os" and alias.name in _OS_READ)
+            allowed = (
+                module in _SAFE_MODULES
+                or (module == "os" and alias.name in _OS_READ)
+                or (module == "pathlib" and alias.name in _PURE_PATHS)
+            )
             if not allowed:
                 self._not_read_only(f"imports {module}.{alias.name}")
             self._module(f"{module}.{alias.name}")
@@ -174,13 +180,21 @@ class _PythonWalker:
         if _LISTENERS.search(name):
             self.facts.listens = f"{name} serves files or services to the network"
         top = name.split(".")[0]
-        if name not in _SAFE_MODULES and top not in _SAFE_MODULES and top != "os":
+        pure = name.startswith("pathlib.") and name.split(".")[1] in _PURE_PATHS
+        if (
+            name not in _SAFE_MODULES
+            and top not in _SAFE_MODULES
+            and top not in ("os", "pathlib")
+            and not pure
+        ):
             self._not_read_only(f"imports {name}")
 
     def _call(self, node: ast.Call) -> None:
         name = self._name(node.func)
         first = node.args[0] if node.args else None
         literal = _string(first)
+        if _DELETERS.search(name) or _WRITERS.search(name):  # Path('/x').write_text(...)
+            literal = self._receiver_literal(node) or literal
         if name in _SHELL_CALLS or (_ARGV_CALLS.search(name) and _shell_true(node)):
             self._command(literal, node)
         elif _ARGV_CALLS.search(name):
@@ -266,6 +280,8 @@ class _PythonWalker:
             return
         if head == "os" and attr in _OS_READ:
             return
+        if name in {f"pathlib.{pure}" for pure in _PURE_PATHS}:
+            return
         if (
             head.split(".")[0] in _SAFE_MODULES
             or head in _SAFE_MODULES
@@ -275,6 +291,13 @@ class _PythonWalker:
         if head.startswith("?") and attr not in _MUTATING_METHODS:
             return
         self._not_read_only(f"calls {name}()")
+
+    def _receiver_literal(self, node: ast.Call) -> str | None:
+        """The literal path of ``Path("/x")`` in ``Path("/x").write_text(...)``."""
+        receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+        if isinstance(receiver, ast.Call) and self._name(receiver.func).endswith("Path"):
+            return _string(receiver.args[0]) if receiver.args else None
+        return None
 
     def _not_read_only(self, why: str) -> None:
         self.facts.not_read_only = self.facts.not_read_only or why

@@ -17,6 +17,7 @@ variables (``shell_words.Bindings``); interpreter code from ``python_code`` and 
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 from taskcraft.policy import shell_args, shell_network
@@ -24,13 +25,14 @@ from taskcraft.policy import shell_programs as known
 from taskcraft.policy.code_facts import CodeFacts
 from taskcraft.policy.secret_paths import secret_location
 from taskcraft.policy.shell_code import code_argument, code_of
-from taskcraft.policy.shell_destructive import destructive_program
+from taskcraft.policy.shell_destructive import destructive_program, git_metadata
 from taskcraft.policy.shell_readers import AWK, READ_ONLY, SED
 from taskcraft.policy.shell_steps import Step
 from taskcraft.policy.shell_words import (
     Bindings,
     has_expansion,
     is_secret_variable,
+    literal,
     skeleton,
     variables,
 )
@@ -64,6 +66,7 @@ def find_danger(found: list[Step], bindings: Bindings, root: str | None) -> Dang
             if name in ("LD_PRELOAD", "BASH_ENV", "ENV", "PROMPT_COMMAND", "LD_AUDIT"):
                 danger.note("hidden_code", f"{name} makes every program load code nobody has seen")
     _run_after_download(found, danger)
+    _run_written_scripts(found, bindings, root, danger)
     return danger
 
 
@@ -77,6 +80,8 @@ def _redirections(step: Step, bindings: Bindings, root: str | None, danger: Dang
         if shell_args.writes_file(operator, target):
             if any(shell_args.outside(value, root) for value in values):
                 danger.note("destructive", f"redirects output to {target!r}, outside the workspace")
+            if any(git_metadata(value) for value in values):
+                danger.note("destructive", f"writes {target!r}: git metadata runs code later")
         elif operator in ("<", "<>"):
             danger.note("secrets", _secret(values, root, f"reads {target!r}"))
 
@@ -92,6 +97,7 @@ def _view(
     danger.note("secrets", _secret_reads(view, step, bindings, root))
     danger.note("sends_out", shell_network.sends_out(view, step, bindings))
     danger.note("hidden_code", _hidden_code(view, step, bindings))
+    danger.note("download_run", _installs_from_url(view))
     facts = code_of(view, step)
     if facts is not None:
         _code(facts, step, root, danger, name)
@@ -109,6 +115,11 @@ def _secret_reads(
                     return f"{name} {' '.join(subcommand)} prints stored credentials"
     if name == "printenv" and any(is_secret_variable(word) for word in view[1:]):
         return "printenv prints a variable that usually holds a secret"
+    if name == "ps" and any(
+        r.operand and r.word.isalpha() and "e" in r.word
+        for r in shell_args.roles(view, READ_ONLY["ps"])
+    ):
+        return "ps e shows other processes' environments"
     for word in view[1:]:
         for variable in variables(word, step.script):
             if is_secret_variable(variable) and variable not in bindings.values:
@@ -242,6 +253,12 @@ def _run_after_download(found: list[Step], danger: Danger) -> None:
                     )
         if source is None:
             downloader = next((n for n in names if n in known.DOWNLOADERS), None)
+            if (
+                step.words
+                and skeleton(step.words[0]) in ("git", "hg", "svn")
+                and any(w in ("clone", "checkout", "co") for w in step.words[1:3])
+            ):
+                downloader = f"{skeleton(step.words[0])} clone"
             if downloader:
                 source = ("download_run", f"downloading with {downloader}")
             elif _decodes(step):
@@ -264,3 +281,77 @@ def _decodes(step: Step) -> bool:
     if name == "openssl" and ("-d" in words or ("-base64" in words and "-d" in flags)):
         return True
     return name in ("uudecode", "gpg") and ("-d" in words or name == "uudecode")
+
+
+_INSTALLERS = frozenset({"pip", "pip3", "uv", "npm", "pnpm", "yarn", "gem", "cargo", "go", "pipx"})
+
+
+def _installs_from_url(view: tuple[str, ...]) -> str | None:
+    """``pip install git+https://...`` and the like: code fetched and run on the spot."""
+    name = skeleton(view[0])
+    if name not in _INSTALLERS or not {"install", "add", "get"} & set(view[1:4]):
+        return None
+    for word in view[1:]:
+        if "://" in word or word.startswith(("git+", "github:", "git@")):
+            return f"{name} installs, and so runs, code from {word!r}"
+    return None
+
+
+def _run_written_scripts(
+    found: list[Step], bindings: Bindings, root: str | None, danger: Danger
+) -> None:
+    """``echo 'rm -rf ~' > x.sh; sh x.sh``: a script this line writes, then runs."""
+    from taskcraft.policy.shell_analysis import analyse_inline
+
+    written: dict[str, str | None] = {}
+    for step in found:
+        for view in step.views:
+            script = _script_run_by(view)
+            if script is None or posixpath.normpath(script) not in written:
+                continue
+            content = written[posixpath.normpath(script)]
+            if content is None:
+                danger.note(
+                    "hidden_code", f"runs {script}, which this line filled with command output"
+                )
+                continue
+            inner = analyse_inline(content, root, step.depth + 1)
+            for kind in KINDS:
+                why = getattr(inner, kind)
+                danger.note(kind, why and f"runs {script}, which this line wrote: {why}")
+        content = _literal_output(step)
+        for operator, target in step.command.redirects:
+            if operator in (">", ">>", ">|", "&>", "&>>") and not shell_args.has_placeholder(
+                target
+            ):
+                key = posixpath.normpath(target)
+                previous = written.get(key, "") if operator.endswith(">>") else ""
+                written[key] = None if content is None or previous is None else previous + content
+
+
+def _script_run_by(view: tuple[str, ...]) -> str | None:
+    name = skeleton(view[0])
+    if "/" in view[0]:
+        return view[0]
+    if (known.is_shell(name) and name != "eval") or name in ("source", "."):
+        return _script_operand(view)
+    return None
+
+
+def _literal_output(step: Step) -> str | None:
+    """What ``echo``/``printf``/``cat <<EOF`` print, when it is all literal text."""
+    words = step.words
+    if not words:
+        return None
+    name = skeleton(words[0])
+    heredocs = [target for op, target in step.command.redirects if op in ("<<", "<<-", "<<<")]
+    if name == "cat" and len(words) == 1 and heredocs:
+        text = "\n".join(heredocs)
+        return None if "$(" in text or "`" in text else text
+    if name not in ("echo", "printf"):
+        return None
+    arguments = [w for w in words[1:] if not (name == "echo" and w in ("-n", "-e", "-E"))]
+    if any(shell_args.has_placeholder(w) for w in arguments):
+        return None
+    text = " ".join(literal(w) for w in arguments)
+    return text.replace("\\n", "\n").replace("\\t", "\t") + "\n"

@@ -16,6 +16,16 @@ from taskcraft.policy.shell_steps import Step
 from taskcraft.policy.shell_words import Bindings, flag, skeleton
 from taskcraft.policy.sql import SqlSyntaxError, classify_sql
 
+_GIT_METADATA = re.compile(
+    r"(^|/)\.git/(hooks|config|info/attributes)(/|$)|(^|/)\.git/?$", re.IGNORECASE
+)
+
+
+def git_metadata(path: str) -> bool:
+    """``.git/hooks``, ``.git/config``: files that make later git commands run code."""
+    return bool(_GIT_METADATA.search(path))
+
+
 _SETUID_MODE = re.compile(r"^([ugoa]*[+=][rwxXt]*s|[0-7]?[2467][0-7]{3})$")
 _RAW_DISK = re.compile(r"^/dev/(sd|hd|vd|xvd|nvme|mmcblk|disk|mapper/|md|dm-|loop)")
 # (program, leading words) that destroy infrastructure or data outside the workspace.
@@ -73,6 +83,8 @@ def _changes_outside(
         values = bindings.expand(path)
         if values is None or any(shell_args.outside(value, root) for value in values):
             return f"{name} changes {path!r}, outside the workspace"
+        if any(git_metadata(value) for value in values):
+            return f"{name} changes {path!r}: git metadata (hooks, config) runs code later"
         if (
             name in ("mv", "cp", "install", "ln")
             and path in ("/dev/null", "/dev/zero")
@@ -278,6 +290,8 @@ def _sql_client(
     for operator, target in step.command.redirects:
         if operator in ("<<", "<<-", "<<<"):
             queries.append(target)
+    if step.command.stdin_pipe:  # echo 'DELETE FROM t' | sqlite3 app.db
+        queries += _piped_text(step)
     for query in queries:
         try:
             verdict = classify_sql(query)
@@ -306,3 +320,18 @@ _SPECIAL = {
         (*_DESTROYING_SUBCOMMANDS, "aws", "gcloud", "az", "doctl", "gsutil", "s3cmd"), _subcommands
     ),
 }
+
+
+def _piped_text(step: Step) -> list[str]:
+    """What an ``echo``/``printf`` of literal words pipes into this step's command."""
+    commands = step.script.commands
+    index = next((i for i, c in enumerate(commands) if c is step.command), 0)
+    producer = next((c for c in reversed(commands[:index]) if c.stdout_pipe), None)
+    if (
+        producer is None
+        or not producer.words
+        or skeleton(producer.words[0]) not in ("echo", "printf")
+    ):
+        return []
+    words = [w for w in producer.words[1:] if not w.startswith("-")]
+    return [] if any(shell_args.has_placeholder(w) for w in words) else [" ".join(words)]

@@ -46,7 +46,10 @@ _LOOKUPS = frozenset(
 
 def sends_out(view: tuple[str, ...], step: Step, bindings: Bindings) -> str | None:
     name = skeleton(view[0])
-    fed = step.command.stdin_pipe or any(op in ("<", "<>") for op, _ in step.command.redirects)
+    fed = step.command.stdin_pipe or any(
+        op in ("<", "<>") or (op in ("<<", "<<-", "<<<") and _carries_output(target))
+        for op, target in step.command.redirects
+    )
     if name == "sftp" and any(op in ("<<", "<<-", "<<<") for op, _ in step.command.redirects):
         return "sftp runs transfer commands from a here-document"
     words = view[1:]
@@ -60,6 +63,11 @@ def sends_out(view: tuple[str, ...], step: Step, bindings: Bindings) -> str | No
         return f"{name} opens a network connection through /dev/tcp"
     check = _CHECKS.get(name)
     return check(view, fed) if check else None
+
+
+def _carries_output(text: str) -> bool:
+    """A here-document or here-string that holds command output (``<<< "$(cat .env)"``)."""
+    return shell_args.has_placeholder(text) or "$(" in text or "`" in text
 
 
 def _curl(view: tuple[str, ...], fed: bool) -> str | None:

@@ -26,7 +26,7 @@ LEADING_KEYWORDS = _names("! { } if then else elif fi do done while until")
 CONTROL_HEADERS = _names("for case select function in esac [[ ]] (( ))")
 
 PRIVILEGE_ESCALATION = _names(
-    "sudo doas su pkexec run0 runuser sudoedit sg newgrp chroot nsenter unshare capsh setpriv"
+    "sudo doas su pkexec run0 runuser sudoedit sg newgrp chroot nsenter unshare capsh setpriv setcap"
 )
 # Editors and pagers whose options run shell commands (vim -c ':!cmd', less +'!cmd').
 EDITORS = _names("vi vim nvim view ex vimdiff less more man")

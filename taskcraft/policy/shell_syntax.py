@@ -16,11 +16,10 @@ it runs to the end of the line. Here-documents are read as bash reads them: the 
 the redirection's target (not commands), and when the delimiter is unquoted its
 substitutions are parsed, since bash runs them. ``name() { ...; }`` and ``function name``
 definitions are noted, with those whose body calls the function itself (fork bombs).
-A ``$`` that is quoted or escaped stays in the words as ``LITERAL_DOLLAR``.
-
-Why not ``shlex`` alone: it cannot tell the operator ``;`` from a quoted ``';'``, and it
-knows nothing of substitutions, comments or line continuations, each of which is a bypass.
-Text that does not parse (an unclosed quote or parenthesis) raises ``ShellSyntaxError``.
+``case`` patterns are not commands. ``$'...'`` is decoded; a quoted or escaped ``$`` stays
+in the words as ``LITERAL_DOLLAR``. Why not ``shlex`` alone: it cannot tell ``;`` from
+``';'`` and knows nothing of substitutions or comments, each a bypass. Text that does not
+parse (an unclosed quote or parenthesis) raises ``ShellSyntaxError``.
 """
 
 from __future__ import annotations
@@ -50,19 +49,9 @@ from taskcraft.policy.shell_model import (
 from taskcraft.policy.shell_text import ansi_c_quoted, heredoc_bodies, heredoc_delimiter
 
 __all__ = [
-    "LITERAL_DOLLAR",
-    "MAX_DEPTH",
-    "PLACEHOLDER",
-    "REDIRECTIONS",
-    "SUBSTITUTION",
-    "WRITE_REDIRECTIONS",
-    "Command",
-    "Script",
-    "ShellSyntaxError",
-    "Substitution",
-    "parse",
-    "parse_script",
-]
+    "LITERAL_DOLLAR", "MAX_DEPTH", "PLACEHOLDER", "REDIRECTIONS", "SUBSTITUTION", "WRITE_REDIRECTIONS",
+    "Command", "Script", "ShellSyntaxError", "Substitution", "parse", "parse_script",
+]  # fmt: skip
 
 _NAME = r"[A-Za-z_:.@+][A-Za-z0-9_:.@+-]*"
 _FUNCTION_NAME_ONLY = re.compile(rf"(?:function\s+)?({_NAME})\s*")

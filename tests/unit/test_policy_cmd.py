@@ -78,6 +78,22 @@ def test_check_reports_duplicates_beside_other_problems(tmp_path: Path) -> None:
     assert "rule id 'a' is used by rules[0] and rules[1]" in text.splitlines()[0]
 
 
+def test_check_of_a_policy_that_extends_another(tmp_path: Path) -> None:
+    """The flat policy is checked: its rules are its own and its base's."""
+    path = tmp_path / "ops.toml"
+    path.write_text('extends = "strict"\n[[rules]]\nid = "x"\ntool = "x"\neffect = "deny"\n')
+    code, text = check(str(path))
+    rules = len(load_policy(builtin_policy_dir() / "strict.toml").rules) + 1
+    assert (code, text.split(": ", 1)[1].split(", default")[0]) == (
+        EXIT_OK,
+        f"valid policy 'ops': {rules} rules",
+    )
+    path.write_text('extends = "nope"\n')
+    code, text = check(str(path))
+    assert code == 2
+    assert text.startswith(f"Error: {path}:1: extends: no policy named 'nope'")
+
+
 def test_check_of_a_missing_file(tmp_path: Path) -> None:
     assert check(str(tmp_path / "nope.toml")) == (
         EXIT_BAD_POLICY,

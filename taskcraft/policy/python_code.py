@@ -39,6 +39,9 @@ _OS_READ = frozenset(
         devnull extsep altsep pathsep"""
     )
 )
+_POWERFUL_MODULES = frozenset(
+    {"os", "subprocess", "shutil", "builtins", "sys", "importlib", "pty", "socket"}
+)
 # Paths as text only: no file is touched through them.
 _PURE_PATHS = frozenset({"PurePath", "PurePosixPath", "PureWindowsPath"})
 _SAFE_BUILTINS = frozenset(
@@ -221,6 +224,11 @@ class _PythonWalker:
             self.facts.reads.append(literal if literal is not None else ".")
         elif name in ("os.getenv", "os.environ.get", "os.environ.__getitem__"):
             self._environment(literal)
+        elif name == "getattr" and first is not None and self._name(first) in _POWERFUL_MODULES:
+            if len(node.args) > 1 and _string(node.args[1]) is None:  # getattr(os, "sys" + "tem")
+                self.facts.hidden_code = (
+                    "reaches a function of a powerful module by a computed name"
+                )
         elif name in ("os.fork", "os.forkpty") and self.loops:
             self.facts.fork_loop = True
         elif name in ("os.kill", "os.killpg") and _number(first) in (-1, 1):

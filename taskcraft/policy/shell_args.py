@@ -249,6 +249,8 @@ def path_candidates(word: str) -> list[str]:
     for marker in ("=@", "=<", "@", "<", "="):
         if marker in word:
             candidates.append(word.split(marker, 1)[1])
+    if word.lower().startswith("file://"):  # curl file:///etc/shadow reads a local file
+        candidates.append(word[7:])
     return list(dict.fromkeys(candidate for candidate in candidates if candidate))
 
 

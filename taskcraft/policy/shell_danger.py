@@ -171,8 +171,9 @@ def _hidden_code(view: tuple[str, ...], step: Step, bindings: Bindings) -> str |
     if code is not None:
         if bindings.expand(code) is None:
             return f"{name} runs code built at run time"
-        replace = _xargs_replace(step.words) if skeleton(step.words[0]) == "xargs" else None
-        if replace and replace in code:
+        under_xargs = skeleton(step.words[0]) == "xargs"
+        replace = _xargs_replace(step.words) if under_xargs else None
+        if (replace and replace in code) or (under_xargs and not code):
             return f"xargs puts the text it reads into the code {name} runs"
         return None
     script = _script_operand(view)

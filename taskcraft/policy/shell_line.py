@@ -10,6 +10,7 @@ then judges every command (``shell_read_only``), telling xargs what its pipe car
 from __future__ import annotations
 
 import posixpath
+import re
 
 from taskcraft.policy import shell_readers as readers
 from taskcraft.policy.shell_programs import LEADING_KEYWORDS
@@ -69,6 +70,12 @@ def output_class(
         and words[1] in ("rev-parse", "describe", "rev-list", "log")
     ):
         return "text"
+    if name == "printf" and not filters and len(words) > 1:
+        values = [bindings.expand(word) for word in words[1:]]
+        if any(v is None or len(v) != 1 for v in values):
+            return None
+        texts = [v[0] for v in values if v is not None]
+        return _printf(texts[0], texts[1:])
     if name in ("echo", "basename", "dirname") and not filters:
         values = [bindings.expand(word) for word in words[1:] if not word.startswith("-")]
         if any(v is None or len(v) != 1 for v in values):
@@ -131,3 +138,12 @@ def bind(script: Script, root: str | None) -> Bindings:
             if found is not None:
                 bindings.outputs[index] = found
     return bindings
+
+
+def _printf(template: str, arguments: list[str]) -> list[str] | None:
+    """What ``printf`` prints for %s-style templates, or None for anything fancier."""
+    pieces = re.split(r"(%[sdb])", template.replace("\\n", "\n"))
+    if any("%" in piece for piece in pieces[::2]):
+        return None
+    given = iter(arguments)
+    return ["".join(next(given, "") if n % 2 else piece for n, piece in enumerate(pieces))]

@@ -182,6 +182,15 @@ def _server(view: tuple[str, ...], fed: bool) -> str | None:
     return None
 
 
+def _git(view: tuple[str, ...], fed: bool) -> str | None:
+    words = [w for w in view[1:] if not w.startswith("-")]
+    if words[:1] == ["push"] and any(
+        "://" in w or re.match(r"^[\w.+-]+@[\w.-]+:", w) for w in words[1:]
+    ):
+        return "git push to a URL sends the repository where no configured remote points"
+    return None
+
+
 def _option_pairs(view: tuple[str, ...]) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     for index, word in enumerate(view[1:], start=1):
@@ -215,6 +224,7 @@ _CHECKS = {
     **dict.fromkeys(("ssh", "dbclient"), _ssh),
     **dict.fromkeys(sorted(known.MAILERS), _mail),
     "openssl": _openssl,
+    "git": _git,
     "telnet": _telnet,
     **dict.fromkeys(("httpd", "php", "ruby"), _server),
 }

@@ -31,7 +31,7 @@ PRIVILEGE_ESCALATION = _names(
 # Editors and pagers whose options run shell commands (vim -c ':!cmd', less +'!cmd').
 EDITORS = _names("vi vim nvim view ex vimdiff less more man")
 DISK_DESTROYERS = _names(
-    "mke2fs mkswap fdisk sfdisk gdisk sgdisk cfdisk parted wipefs shred blkdiscard"
+    "mke2fs mkswap fdisk sfdisk gdisk sgdisk cfdisk parted wipefs shred blkdiscard srm wipe"
 )
 SYSTEM_CHANGERS = _names(
     """shutdown reboot halt poweroff init telinit kexec crontab systemctl launchctl service

@@ -156,9 +156,9 @@ def ssh_remote_command(view: tuple[str, ...]) -> str:
 
 def is_remote(word: str) -> bool:
     """``host:path``, ``user@host:path``, ``rsync://``, ``s3://`` and the like."""
-    return bool(
-        re.match(r"^([\w.+-]+@)?[\w.-]+::?[^/]|^([\w.+-]+@)?[\w.-]+:/|^[a-z0-9+]+://", word)
-    ) and not word.startswith(("./", "/"))
+    return bool(re.match(r"^([\w.+-]+@)?[\w.-]+:|^[a-z0-9+]+://", word)) and not word.startswith(
+        ("./", "/")
+    )
 
 
 # git configuration whose value is a command line git runs.

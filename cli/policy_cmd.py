@@ -1,8 +1,13 @@
 """``taskcraft policy check FILE`` and ``taskcraft policy explain FILE --tool NAME --args JSON``.
 
-Both return ``(exit code, text)`` for the CLI to print: 0 and a report on success, 1 and
-``Error: ...`` lines for a policy file that does not load (one line per problem), 2 and
-an ``Error: ...`` line for ``--args`` that is not a JSON object.
+``explain`` prints the decision, the rule that made it, what the policy understood of the
+call (the programs, paths, hosts and SQL statements it parsed: the same view an approver
+is shown) and every rule it tried on the way.
+
+Both return ``(exit code, text)`` for the CLI to print: 0 and a report on success, 2 (bad
+input, as everywhere in the CLI) and ``Error: file:line: ...`` lines for a policy file
+that does not load (one line per problem), 2 and an ``Error: ...`` line for ``--args``
+that is not a JSON object.
 """
 
 from __future__ import annotations
@@ -10,11 +15,18 @@ from __future__ import annotations
 import json
 
 from taskcraft.errors import PolicyFileError
-from taskcraft.policy import Effect, Policy, explain_tool_call, load_policy
+from taskcraft.policy import (
+    Effect,
+    Policy,
+    PolicyContext,
+    explain_tool_call,
+    load_policy,
+    render_call_view,
+)
 from taskcraft.redact import redact, redact_text
 
 EXIT_OK = 0
-EXIT_BAD_POLICY = 1
+EXIT_BAD_POLICY = 2  # a policy file is input too: bad input exits 2
 EXIT_BAD_INPUT = 2
 
 
@@ -30,8 +42,13 @@ def check(path: str) -> tuple[int, str]:
     )
 
 
-def explain(path: str, tool: str, args_json: str) -> tuple[int, str]:
-    """Which rule of the policy at ``path`` decides a call of ``tool`` with these arguments."""
+def explain(
+    path: str, tool: str, args_json: str, workspace_root: str | None = None
+) -> tuple[int, str]:
+    """Which rule of the policy at ``path`` decides a call of ``tool`` with these arguments.
+
+    ``workspace_root``: judge absolute paths against this workspace, as a worker would.
+    """
     try:
         arguments = json.loads(args_json)
     except json.JSONDecodeError as error:
@@ -45,14 +62,23 @@ def explain(path: str, tool: str, args_json: str) -> tuple[int, str]:
             f"not {type(arguments).__name__}"
         )
     try:
+        context = PolicyContext(workspace_root=workspace_root)
+    except ValueError:
+        return (
+            EXIT_BAD_INPUT,
+            f"Error: --workspace must be an absolute path, not {workspace_root!r}",
+        )
+    try:
         policy = load_policy(path)
     except PolicyFileError as error:
         return EXIT_BAD_POLICY, _error_lines(error)
-    return EXIT_OK, _explanation(policy, tool, arguments)
+    return EXIT_OK, _explanation(policy, tool, arguments, context)
 
 
-def _explanation(policy: Policy, tool: str, arguments: dict[str, object]) -> str:
-    explanation = explain_tool_call(policy, tool, arguments)
+def _explanation(
+    policy: Policy, tool: str, arguments: dict[str, object], context: PolicyContext
+) -> str:
+    explanation = explain_tool_call(policy, tool, arguments, context)
     decision = explanation.decision
     decided_by = "the policy's default (no rule matched)"
     for check in explanation.checked:
@@ -69,6 +95,10 @@ def _explanation(policy: Policy, tool: str, arguments: dict[str, object]) -> str
         lines.append(f"found: {redact_text(decision.detail)}")
     if decision.effect is Effect.REQUIRE_APPROVAL:
         lines.append(f"approvers: {', '.join(decision.approvers) or 'any operator'}")
+    seen = render_call_view(decision.view)
+    if seen:
+        lines.append("what the policy understood:")
+        lines += [f"  {line}" for line in seen]
     lines.append(
         "rules for this tool, in order:" if explanation.checked else "no rule names this tool"
     )

@@ -1,12 +1,16 @@
 """Runtime-enforced tool-call policy: which calls run, which are refused, which wait for a human.
 
-Policies are TOML files (``loader``) validated into ``Policy`` (``schema``); rules match a
-tool by name and its arguments by conditions (``conditions``), some of which parse shell
-commands, SQL, paths and URLs (``shell``, ``sql``, ``paths``, ``urls``). Evaluation
-(``engine``) is pure and deterministic, so workflow code runs it directly.
+Policies are TOML files (``loader``, which also flattens ``extends``) validated into
+``Policy`` (``schema``); rules match a tool by name and its arguments by conditions
+(``conditions``), some of which parse shell commands, SQL, paths and URLs (``shell``,
+``sql``, ``paths``, ``urls``). Evaluation (``engine``) is pure and deterministic, so
+workflow code runs it directly; ``PolicyContext`` carries what the caller knows about
+where the call runs (the workspace root), and every decision carries a ``CallView`` of
+what the policy understood, which ``render_call_view`` turns into lines for people.
 """
 
 from taskcraft.policy.conditions import Condition
+from taskcraft.policy.context import PolicyContext
 from taskcraft.policy.engine import (
     PolicyExplanation,
     RuleCheck,
@@ -22,13 +26,16 @@ from taskcraft.policy.loader import (
     resolve_policy,
 )
 from taskcraft.policy.schema import DEFAULT_RULE_ID, Effect, Policy, PolicyDecision, Rule
+from taskcraft.policy.view import CallView, render_call_view
 
 __all__ = [
     "DEFAULT_RULE_ID",
+    "CallView",
     "Condition",
     "Effect",
     "Finding",
     "Policy",
+    "PolicyContext",
     "PolicyDecision",
     "PolicyExplanation",
     "Rule",
@@ -39,5 +46,6 @@ __all__ = [
     "load_named_policy",
     "load_policy",
     "load_policy_text",
+    "render_call_view",
     "resolve_policy",
 ]

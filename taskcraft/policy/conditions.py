@@ -12,14 +12,18 @@ Tests:
                          ``.`` does not cross newlines); ``ignore_case = true`` to ignore case
   gt / ge / lt / le      numeric bounds (a value that is not a number fails them)
   host_in / host_not_in  the host of an http(s) URL is (not) in a list; ``*.example.com``
-                         matches subdomains; a URL that is not plain http(s) is never "in"
-  path_outside_workspace lexical check of a path (see ``paths``)
-  shell_is_destructive, shell_pipes_download_to_shell, shell_is_read_only   (see ``shell``)
+                         matches subdomains but never a private host (see ``urls``); a URL
+                         that is not plain http(s) is never "in"
+  host_is_private        the URL's host may be on the worker's machine or network
+  path_outside_workspace lexical check of a path (see ``paths``), against the workspace
+                         root when the caller knows it (``PolicyContext``)
+  shell_is_destructive, shell_pipes_download_to_shell, shell_reads_secrets,
+  shell_sends_data_out, shell_runs_hidden_code, shell_is_read_only         (see ``shell``)
   sql_is_write, sql_is_destructive                                         (see ``sql``)
 
 The classifiers take ``true`` or ``false``. A value they cannot analyse (not a string,
-does not parse) counts as outside, destructive, a write and not read-only, so both
-``= true`` and ``= false`` rules fail closed.
+does not parse) counts as outside, private, destructive, a write and not read-only, so
+both ``= true`` and ``= false`` rules fail closed.
 """
 
 from __future__ import annotations
@@ -33,21 +37,30 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from taskcraft.policy import paths, shell, urls
+from taskcraft.policy.context import NO_CONTEXT, PolicyContext
 from taskcraft.policy.finding import Finding
 from taskcraft.policy.sql import SqlSyntaxError, classify_sql
 
 Scalar = str | int | float | bool
-_CLASSIFIERS: dict[str, Callable[[str], Finding]] = {
+Classifier = Callable[[str, PolicyContext], Finding]
+_CLASSIFIERS: dict[str, Classifier] = {
     "shell_is_destructive": shell.is_destructive,
     "shell_pipes_download_to_shell": shell.pipes_download_to_shell,
+    "shell_reads_secrets": shell.reads_secrets,
+    "shell_sends_data_out": shell.sends_data_out,
+    "shell_runs_hidden_code": shell.runs_hidden_code,
     "shell_is_read_only": shell.is_read_only,
-    "path_outside_workspace": lambda path: (
-        Finding(True, "absolute, '~', '..' or an encoded form of them")
-        if paths.is_outside_workspace(path)
-        else Finding(False, "relative and inside the workspace")
-    ),
-    "sql_is_write": lambda sql: _sql_finding(sql, destructive=False),
-    "sql_is_destructive": lambda sql: _sql_finding(sql, destructive=True),
+    "path_outside_workspace": lambda path, context: _path_finding(path, context),
+    "sql_is_write": lambda sql, _: _sql_finding(sql, destructive=False),
+    "sql_is_destructive": lambda sql, _: _sql_finding(sql, destructive=True),
+    "host_is_private": lambda url, _: _private_finding(url),
+}
+# What each classifier parses its argument as, for the view an approver sees.
+ANALYSIS_KIND = {
+    **{name: "shell" for name in _CLASSIFIERS if name.startswith("shell_")},
+    **{name: "sql" for name in _CLASSIFIERS if name.startswith("sql_")},
+    "path_outside_workspace": "path",
+    "host_is_private": "url",
 }
 _SYMBOLS = {"gt": ">", "ge": ">=", "lt": "<", "le": "<="}
 _FAIL_CLOSED = {name: name != "shell_is_read_only" for name in _CLASSIFIERS}
@@ -77,9 +90,13 @@ class Condition(BaseModel):
     path_outside_workspace: bool | None = None
     shell_is_destructive: bool | None = None
     shell_pipes_download_to_shell: bool | None = None
+    shell_reads_secrets: bool | None = None
+    shell_sends_data_out: bool | None = None
+    shell_runs_hidden_code: bool | None = None
     shell_is_read_only: bool | None = None
     sql_is_write: bool | None = None
     sql_is_destructive: bool | None = None
+    host_is_private: bool | None = None
 
     @field_validator("equals", mode="before")
     @classmethod
@@ -130,20 +147,35 @@ class Condition(BaseModel):
             raise PydanticCustomError("no_test", "a condition needs at least one test besides arg")
         return self
 
-    def check(self, arguments: Mapping[str, Any]) -> Finding:
+    def check(self, arguments: Mapping[str, Any], context: PolicyContext = NO_CONTEXT) -> Finding:
         """Whether the condition holds for these arguments, and why (for explanations)."""
         if self.arg not in arguments:
             return Finding(False, f"{self.arg}: not given")
         value = arguments[self.arg]
         reasons: list[str] = []
         for test in self._tests():
-            finding = test(value)
+            finding = test(value, context)
             if not finding.holds:
                 return Finding(False, f"{self.arg}: {finding.why}")
             reasons.append(finding.why)
         return Finding(True, f"{self.arg}: " + "; ".join(reasons))
 
-    def _tests(self) -> list[Callable[[Any], Finding]]:
+    def analyses(self) -> list[str]:
+        """What this condition parses its argument as: "shell", "sql", "path" or "url"."""
+        kinds = [kind for name, kind in ANALYSIS_KIND.items() if getattr(self, name) is not None]
+        if self.host_in is not None or self.host_not_in is not None:
+            kinds.append("url")
+        return list(dict.fromkeys(kinds))
+
+    def named_hosts(self, arguments: Mapping[str, Any]) -> list[str]:
+        """The call's host when this condition lists it exactly (not through a wildcard)."""
+        value = arguments.get(self.arg)
+        host = urls.url_host(value) if isinstance(value, str) else None
+        if host is None or self.host_in is None:
+            return []
+        return [host] if host in self.host_in else []
+
+    def _tests(self) -> list[Test]:
         tests: list[Callable[[Any], Finding]] = []
         if self.equals is not None:
             tests.append(partial(_membership, allowed=[self.equals], words="equal to"))
@@ -161,11 +193,21 @@ class Condition(BaseModel):
             tests.append(partial(_host, allowed=self.host_in))
         if self.host_not_in is not None:
             tests.append(_inverted(partial(_host, allowed=self.host_not_in)))
+        with_context: list[Test] = [_ignoring_context(test) for test in tests]
         for name, classify in _CLASSIFIERS.items():
             expected = getattr(self, name)
             if expected is not None:
-                tests.append(partial(_classified, classify=classify, expected=expected, name=name))
-        return tests
+                with_context.append(
+                    partial(_classified, classify=classify, expected=expected, name=name)
+                )
+        return with_context
+
+
+Test = Callable[[Any, PolicyContext], Finding]
+
+
+def _ignoring_context(test: Callable[[Any], Finding]) -> Test:
+    return lambda value, _: test(value)
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -212,14 +254,29 @@ def _host(value: Any, allowed: list[str]) -> Finding:
 
 
 def _classified(
-    value: Any, classify: Callable[[str], Finding], expected: bool, name: str
+    value: Any, context: PolicyContext, classify: Classifier, expected: bool, name: str
 ) -> Finding:
     if isinstance(value, str):
-        finding = classify(value)
+        finding = classify(value, context)
     else:
         finding = Finding(_FAIL_CLOSED[name], "not a string")
     verdict = "true" if finding.holds else "false"
     return Finding(finding.holds == expected, f"{name} is {verdict} ({finding.why})")
+
+
+def _path_finding(path: str, context: PolicyContext) -> Finding:
+    why = paths.why_outside(path, context.workspace_root)
+    if why is None:
+        return Finding(False, "inside the workspace")
+    return Finding(True, why)
+
+
+def _private_finding(url: str) -> Finding:
+    parts = urls.split_host(url)
+    if parts is None:
+        return Finding(True, "not a URL whose host can be read")
+    why = urls.private_host(parts)
+    return Finding(why is not None, why or f"{parts} is a public host")
 
 
 def _sql_finding(sql: str, *, destructive: bool) -> Finding:

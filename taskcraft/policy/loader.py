@@ -5,6 +5,15 @@ can be found, the key path and the rule, for example::
 
     policies/x.toml:14: rules[2].effect (rule 'no-rm'): Input should be 'allow', 'deny' or 'require_approval'
 
+A file may extend another policy: ``extends = "default"``. Its own rules are tried first,
+then the base's (whose own base's after that); ``default_effect``, ``default_reason`` and
+``description`` come from the file when it gives them, else from the base. The base is
+found by name in the file's own folder, then the search folders, then the shipped ones,
+skipping the file itself (so a ``default.toml`` of your own may extend the shipped
+``default``). The result is one flat ``Policy``: a pinned task and its content hash see
+exactly the rules that apply. An unknown base, a cycle, or a rule id the base already
+uses is one ``file:line:`` error.
+
 Nothing here runs at import time; the functions read files only when called, so the
 workflow side can import this package freely.
 """
@@ -55,12 +64,20 @@ def resolve_policy(
 
 
 def load_named_policy(name: str, search_dirs: Iterable[str | Path] = ()) -> Policy:
-    return load_policy(resolve_policy(name, search_dirs))
+    dirs = [Path(directory) for directory in search_dirs]
+    return load_policy(resolve_policy(name, dirs), search_dirs=dirs)
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read and validate one policy file; raises ``PolicyFileError`` listing every problem."""
-    path = Path(path)
+def load_policy(path: str | Path, *, search_dirs: Iterable[str | Path] = ()) -> Policy:
+    """Read and validate one policy file; raises ``PolicyFileError`` listing every problem.
+
+    ``search_dirs`` are where a base named by ``extends`` is looked for, after the file's
+    own folder and before the shipped policies.
+    """
+    return _load(Path(path), [Path(directory) for directory in search_dirs], ())
+
+
+def _load(path: Path, search_dirs: list[Path], chain: tuple[Path, ...]) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -69,15 +86,24 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyFileError(f"{path}: not UTF-8 text ({error.reason})") from None
     except OSError as error:
         raise PolicyFileError(f"{path}: cannot be read ({error.strerror or error})") from None
-    return load_policy_text(text, str(path))
+    return _validate(text, str(path), search_dirs, (*chain, path))
 
 
-def load_policy_text(text: str, source_name: str = "<policy>") -> Policy:
+def load_policy_text(
+    text: str, source_name: str = "<policy>", *, search_dirs: Iterable[str | Path] = ()
+) -> Policy:
     """Validate policy TOML ``text``; ``source_name`` prefixes every error line.
 
     A file must say ``default_effect`` explicitly (an omitted default would silently allow
-    every call no rule covers); ``name`` defaults to the file name without ``.toml``.
+    every call no rule covers) unless it ``extends`` a base; ``name`` defaults to the file
+    name without ``.toml``.
     """
+    return _validate(text, source_name, [Path(d) for d in search_dirs], ())
+
+
+def _validate(
+    text: str, source_name: str, search_dirs: list[Path], chain: tuple[Path, ...]
+) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -91,6 +117,9 @@ def load_policy_text(text: str, source_name: str = "<policy>") -> Policy:
             ) from None
         raise PolicyFileError(f"{source_name}: invalid TOML: {message}") from None
     problems: list[str] = []
+    base = _base(data, text, source_name, search_dirs, chain)
+    if base is not None:
+        data.setdefault("default_effect", base.default_effect.value)
     if "default_effect" not in data:
         problems.append(
             f"{source_name}: default_effect: missing; say what happens to calls no rule "
@@ -98,14 +127,111 @@ def load_policy_text(text: str, source_name: str = "<policy>") -> Policy:
         )
     if source_name.endswith(POLICY_SUFFIX):
         data.setdefault("name", Path(source_name).stem)
+    described = [_duplicate_id(index, data, text, source_name) for index in _duplicates(data)]
     try:
         policy = Policy.model_validate(data)
     except ValidationError as error:
-        described = [_describe(item, data, text, source_name) for item in error.errors()]
-        problems.extend(message for _, message in sorted(described, key=lambda pair: pair[0]))
+        described += [
+            _describe(item, data, text, source_name)
+            for item in error.errors()
+            if item["type"] != "duplicate_rule_id"  # reported above, with its line
+        ]
+    else:
+        if base is not None:
+            described += _clashes(policy, base, text, source_name)
+    problems.extend(message for _, message in sorted(described, key=lambda pair: pair[0]))
     if problems:
         raise PolicyFileError("\n".join(problems))
-    return policy
+    return policy if base is None else _flatten(policy, base, data)
+
+
+def _base(
+    data: dict[str, Any], text: str, source: str, search_dirs: list[Path], chain: tuple[Path, ...]
+) -> Policy | None:
+    """The flattened policy ``data`` extends, or None; removes ``extends`` from ``data``."""
+    if "extends" not in data:
+        return None
+    name = data.pop("extends")
+    line = _find_key(text.splitlines(), 0, _top_level_end(text.splitlines()), "extends")
+    where = f"{source}:{line}" if line else source
+    if not isinstance(name, str) or not _POLICY_NAME.fullmatch(name):
+        raise PolicyFileError(f"{where}: extends: {name!r} is not a policy name")
+    own = chain[-1] if chain else None
+    folders = ([own.parent] if own else []) + search_dirs + [builtin_policy_dir()]
+    candidates = [folder / f"{name}{POLICY_SUFFIX}" for folder in folders]
+    found = [c for c in candidates if c.is_file() and (own is None or not c.samefile(own))]
+    if not found:
+        looked = ", ".join(str(folder) for folder in folders)
+        raise PolicyFileError(f"{where}: extends: no policy named {name!r} (looked in {looked})")
+    resolved = [path.resolve() for path in chain]
+    if found[0].resolve() in resolved:
+        cycle = " -> ".join(
+            p.name for p in (*chain[resolved.index(found[0].resolve()) :], found[0])
+        )
+        raise PolicyFileError(f"{where}: extends: a cycle: {cycle}")
+    return _load(found[0], search_dirs, chain)
+
+
+def _clashes(policy: Policy, base: Policy, text: str, source: str) -> list[tuple[int, str]]:
+    """A rule id the file shares with its base: refused, so every flat rule has its own id."""
+    inherited = {rule.id for rule in base.rules}
+    clashes: list[tuple[int, str]] = []
+    for index, rule in enumerate(policy.rules):
+        if rule.id in inherited:
+            line = _line_of(text, ("rules", index, "id")) or 0
+            where = f"{source}:{line}" if line else source
+            clashes.append(
+                (
+                    line,
+                    f"{where}: rules[{index}].id (rule {rule.id!r}): the base policy "
+                    f"{base.name!r} already has a rule {rule.id!r}; pick another id",
+                )
+            )
+    return clashes
+
+
+def _flatten(policy: Policy, base: Policy, data: dict[str, Any]) -> Policy:
+    """The file's rules, then the base's; its defaults where it gives them, else the base's."""
+    same_default = policy.default_effect is base.default_effect
+    reason = policy.default_reason or (base.default_reason if same_default else "")
+    return Policy(
+        name=policy.name,
+        description=policy.description or base.description,
+        default_effect=policy.default_effect,
+        default_reason=reason if "default_reason" not in data else policy.default_reason,
+        rules=[*policy.rules, *base.rules],
+    )
+
+
+def _duplicates(data: dict[str, Any]) -> list[int]:
+    """Indexes of rules whose id an earlier rule already uses, read from the raw TOML."""
+    rules = data.get("rules")
+    if not isinstance(rules, list):
+        return []
+    seen: set[str] = set()
+    again: list[int] = []
+    for index, rule in enumerate(rules):
+        rule_id = rule.get("id") if isinstance(rule, dict) else None
+        if isinstance(rule_id, str):
+            if rule_id in seen:
+                again.append(index)
+            seen.add(rule_id)
+    return again
+
+
+def _duplicate_id(index: int, data: dict[str, Any], text: str, source: str) -> tuple[int, str]:
+    """``file:line: rules: ...`` at the ``id`` of the rule that repeats an earlier id."""
+    rules: list[Any] = data["rules"]
+    rule_id = rules[index]["id"]
+    first = next(
+        n for n, rule in enumerate(rules) if isinstance(rule, dict) and rule.get("id") == rule_id
+    )
+    line = _line_of(text, ("rules", index, "id")) or 0
+    where = f"{source}:{line}" if line else source
+    return line, (
+        f"{where}: rules: rule id {rule_id!r} is used by rules[{first}] and rules[{index}]; "
+        "ids must be unique"
+    )
 
 
 def _describe(item: Any, data: dict[str, Any], text: str, source: str) -> tuple[int, str]:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from taskcraft.policy.conditions import Condition
+from taskcraft.policy.view import CallView
 
 DEFAULT_RULE_ID = "default"  # the rule_id of a decision no rule made
 _RULE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
@@ -100,3 +101,9 @@ class PolicyDecision(BaseModel):
     reason: str = ""
     approvers: list[str] = Field(default_factory=list)
     detail: str = ""  # what the rule's conditions found, e.g. "command: rm ... deletes trees"
+    # What the policy understood of the call, for the person asked to approve it
+    # (render with ``render_call_view``). Defaults keep older stored decisions decodable.
+    view: CallView = Field(default_factory=CallView)
+    # Hosts of this call the deciding rule lists exactly (not through a wildcard): the
+    # only hosts the http tool may reach when they resolve to private addresses.
+    named_hosts: list[str] = Field(default_factory=list)

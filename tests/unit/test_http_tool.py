@@ -1,4 +1,5 @@
-"""``http_get`` against a real loopback server: limits, statuses, redirects, schemes."""
+"""``http_get`` against a real loopback server: limits, statuses, redirects, schemes, and
+the refusal of hosts on the worker's own machine or network."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from activities.tools import ToolContext, ToolError
-from activities.tools.http import HttpGetResult, HttpServerError, http_get_tool
+from activities.tools.http import HttpGetResult, HttpServerError, Resolver, http_get_tool
 from tests.support.loopback_http import LoopbackHttp, loopback_http
 
 
@@ -36,8 +37,25 @@ async def context(tmp_path: Path) -> AsyncIterator[ToolContext]:
 
 
 async def get(context: ToolContext, url: str, **arguments: object) -> HttpGetResult:
-    text = await http_get_tool().invoke({"url": url, **arguments}, context)
+    """Fetch with the loopback test server listed explicitly (issue 17: loopback is refused
+    unless the worker lists the host)."""
+    tool = http_get_tool(private_hosts=["127.0.0.1"])
+    text = await tool.invoke({"url": url, **arguments}, context)
     return HttpGetResult.model_validate_json(text)
+
+
+def resolving(table: dict[str, list[str]]) -> Resolver:
+    """A resolver that answers from ``table``, counting the names it was asked."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append(host)
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, "unknown name")
+        return table[host]
+
+    asked: list[str] = []
+    resolve.asked = asked  # type: ignore[attr-defined]
+    return resolve
 
 
 async def test_fetches_a_page(server: LoopbackHttp, context: ToolContext) -> None:
@@ -131,3 +149,99 @@ async def test_redirect_loops_stop_after_five_hops(
 async def test_only_absolute_http_urls_are_fetched(context: ToolContext, url: str) -> None:
     with pytest.raises(ToolError):
         await get(context, url)
+
+
+# --- the worker's own machine and network ------------------------------------------------
+
+
+async def test_loopback_is_refused_unless_listed(
+    server: LoopbackHttp, context: ToolContext
+) -> None:
+    """The model hears why; the server never sees a request."""
+    with pytest.raises(ToolError, match=r"Refused 127\.0\.0\.1: 127\.0\.0\.1 is a loopback"):
+        await http_get_tool().invoke({"url": server.url("/hello")}, context)
+    assert server.requests["/hello"] == 0
+
+
+async def test_localhost_by_name_is_refused(server: LoopbackHttp, context: ToolContext) -> None:
+    url = server.url("/hello").replace("127.0.0.1", "localhost")
+    with pytest.raises(ToolError, match="Refused localhost"):
+        await http_get_tool().invoke({"url": url}, context)
+    assert server.requests["/hello"] == 0
+
+
+async def test_a_listed_name_that_resolves_to_loopback_is_fetched(
+    server: LoopbackHttp, context: ToolContext
+) -> None:
+    """The worker lists the hosts its policy names explicitly: those may be local."""
+    url = server.url("/hello").replace("127.0.0.1", "localhost")
+    tool = http_get_tool(private_hosts=["LOCALHOST."])
+    result = HttpGetResult.model_validate_json(await tool.invoke({"url": url}, context))
+    assert (result.status, result.text) == (200, "hello, world")
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "::1",
+        "::ffff:127.0.0.1",
+        "169.254.169.254",
+        "10.1.2.3",
+        "fd00:ec2::254",
+        "0.0.0.0",
+    ],
+)
+async def test_a_public_looking_name_that_resolves_privately_is_refused(
+    context: ToolContext, address: str
+) -> None:
+    """Checked before connecting: the resolver is the only thing asked."""
+    resolve = resolving({"docs.example.com": ["93.184.216.34", address]})
+    tool = http_get_tool(resolve=resolve)
+    with pytest.raises(ToolError, match=r"Refused docs\.example\.com: it resolves to"):
+        await tool.invoke({"url": "http://docs.example.com/page"}, context)
+    assert resolve.asked == ["docs.example.com"]  # type: ignore[attr-defined]
+
+
+async def test_a_redirect_to_a_private_address_is_refused(
+    server: LoopbackHttp, context: ToolContext
+) -> None:
+    """Every hop is checked: a listed host cannot bounce the worker to another local one."""
+    first = server.url("/redirect").replace("127.0.0.1", "localhost")
+    target = server.url("/hello")
+    tool = http_get_tool(private_hosts=["localhost"])
+    with pytest.raises(ToolError, match=r"Refused 127\.0\.0\.1"):
+        await tool.invoke({"url": f"{first}?to={target}"}, context)
+    assert (server.requests["/redirect"], server.requests["/hello"]) == (1, 0)
+
+
+async def test_a_public_resolution_is_fetched(tmp_path: Path) -> None:
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, text="public page")
+
+    resolve = resolving({"docs.example.com": ["93.184.216.34", "2606:2800:220:1::1"]})
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as http:
+        context = ToolContext(
+            task_id="t",
+            step=1,
+            call_id="c",
+            idempotency_key="k",
+            workspace=tmp_path,
+            http=http,
+            data_dir=tmp_path,
+        )
+        text = await http_get_tool(resolve=resolve).invoke(
+            {"url": "https://docs.example.com/x"}, context
+        )
+    assert HttpGetResult.model_validate_json(text).text == "public page"
+    assert seen == ["https://docs.example.com/x"]
+
+
+async def test_a_name_that_does_not_resolve_is_retried_not_refused(context: ToolContext) -> None:
+    """A resolver failure is not the model's to read: Temporal retries it."""
+    tool = http_get_tool(resolve=resolving({}))
+    with pytest.raises(socket.gaierror):
+        await tool.invoke({"url": "https://docs.example.com/"}, context)

@@ -38,6 +38,62 @@ def test_check_reports_each_problem_on_an_error_line(broken_policy: str) -> None
     ]
 
 
+def test_check_of_a_malformed_file_exits_2_like_all_bad_input(broken_policy: str) -> None:
+    """The README promises exit code 2 for bad input; a policy file is input."""
+    code, _ = check(broken_policy)
+    assert code == 2
+
+
+def test_check_reports_every_duplicate_rule_id_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "dupes.toml"
+    rule = '[[rules]]\nid = "{id}"\ntool = "x"\neffect = "deny"\n'
+    path.write_text(
+        'default_effect = "deny"\n'
+        + rule.format(id="same")  # lines 2-5
+        + rule.format(id="other")  # lines 6-9
+        + rule.format(id="same")  # lines 10-13
+        + rule.format(id="other")  # lines 14-17
+    )
+    code, text = check(str(path))
+    assert code == 2
+    assert text.splitlines() == [
+        f"Error: {path}:11: rules: rule id 'same' is used by rules[0] and "
+        "rules[2]; ids must be unique",
+        f"Error: {path}:15: rules: rule id 'other' is used by rules[1] and "
+        "rules[3]; ids must be unique",
+    ]
+
+
+def test_check_reports_duplicates_beside_other_problems(tmp_path: Path) -> None:
+    """A bad rule elsewhere does not hide the duplicate (pydantic alone would stop first)."""
+    path = tmp_path / "mixed.toml"
+    path.write_text(
+        'default_effect = "deny"\n'
+        '[[rules]]\nid = "a"\ntool = "x"\neffect = "deny"\n'
+        '[[rules]]\nid = "a"\ntool = "x"\neffect = "nope"\n'
+    )
+    code, text = check(str(path))
+    assert code == 2
+    assert [line.split(": ")[1] for line in text.splitlines()] == [f"{path}:7", f"{path}:9"]
+    assert "rule id 'a' is used by rules[0] and rules[1]" in text.splitlines()[0]
+
+
+def test_check_of_a_policy_that_extends_another(tmp_path: Path) -> None:
+    """The flat policy is checked: its rules are its own and its base's."""
+    path = tmp_path / "ops.toml"
+    path.write_text('extends = "strict"\n[[rules]]\nid = "x"\ntool = "x"\neffect = "deny"\n')
+    code, text = check(str(path))
+    rules = len(load_policy(builtin_policy_dir() / "strict.toml").rules) + 1
+    assert (code, text.split(": ", 1)[1].split(", default")[0]) == (
+        EXIT_OK,
+        f"valid policy 'ops': {rules} rules",
+    )
+    path.write_text('extends = "nope"\n')
+    code, text = check(str(path))
+    assert code == 2
+    assert text.startswith(f"Error: {path}:1: extends: no policy named 'nope'")
+
+
 def test_check_of_a_missing_file(tmp_path: Path) -> None:
     assert check(str(tmp_path / "nope.toml")) == (
         EXIT_BAD_POLICY,
@@ -58,6 +114,49 @@ def test_explain_names_the_deciding_rule_and_why() -> None:
         in lines
     )
     assert f"rules[{later}]" not in text  # rules after the deciding one are not tried
+
+
+def test_explain_shows_what_the_policy_understood() -> None:
+    """The parsed programs, paths and hosts: the view an approver is shown."""
+    command = "mkdir -p out && curl -o out/page.html https://docs.python.org/3/"
+    code, text = explain(DEFAULT, "run_shell", json.dumps({"command": command}))
+    assert code == EXIT_OK
+    lines = text.splitlines()
+    start = lines.index("what the policy understood:")
+    assert lines[start + 1].startswith("  Rule: shell-other → require_approval: ")
+    assert lines[start + 2 : start + 5] == [
+        "  Programs:",
+        "    mkdir -p out",
+        "    curl -o out/page.html https://docs.python.org/3/",
+    ]
+    assert "  Hosts:" in lines
+    assert "    docs.python.org" in lines
+    assert "    out/page.html (inside)" in lines
+
+
+def test_explain_judges_absolute_paths_against_a_given_workspace() -> None:
+    arguments = json.dumps({"path": "/srv/ws/README.md"})
+    assert "decision: deny" in explain(DEFAULT, "read_file", arguments)[1]
+    code, text = explain(DEFAULT, "read_file", arguments, workspace_root="/srv/ws")
+    assert code == EXIT_OK
+    assert "decision: allow" in text
+    assert "    /srv/ws/README.md (inside)" in text.splitlines()
+
+
+def test_explain_refuses_a_relative_workspace() -> None:
+    code, text = explain(DEFAULT, "read_file", "{}", workspace_root="srv/ws")
+    assert (code, text) == (
+        EXIT_BAD_INPUT,
+        "Error: --workspace must be an absolute path, not 'srv/ws'",
+    )
+
+
+def test_explain_masks_secrets_in_what_it_understood() -> None:
+    command = 'curl -H "Authorization: Bearer abcdefghijkl" https://docs.python.org/'
+    code, text = explain(DEFAULT, "run_shell", json.dumps({"command": command}))
+    assert code == EXIT_OK
+    assert "abcdefghijkl" not in text
+    assert "Authorization: Bearer [REDACTED]" in text
 
 
 def test_explain_a_call_no_rule_covers() -> None:

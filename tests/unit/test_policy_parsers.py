@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from taskcraft.policy import paths, shell, sql, urls
-from taskcraft.policy.shell_syntax import Command, ShellSyntaxError, parse
+from taskcraft.policy.shell_syntax import Command, ShellSyntaxError, parse, parse_script
 
 # --- shell syntax -------------------------------------------------------------------------
 
@@ -33,9 +33,27 @@ def test_line_continuations_join_words() -> None:
     assert _argvs('rm \\\n-rf "a\\\nb"') == [("rm", "-rf", "ab")]
 
 
-def test_hash_is_never_a_comment() -> None:
-    """Reading a comment as code can only flag more, never hide a command."""
-    assert _argvs("echo a#b # ; rm x") == [("echo", "a#b", "#"), ("rm", "x")]
+@pytest.mark.parametrize(
+    ("text", "argvs"),
+    [
+        ("echo a#b # ; rm x", [("echo", "a#b")]),
+        ("ls # a comment\nrm x", [("ls",), ("rm", "x")]),
+        ("ls;# rm x", [("ls",)]),
+        ("echo '#' \\# \"#\" x#", [("echo", "#", "#", "#", "x#")]),
+        ("echo $# ${#x}", [("echo", "$#", "${...}")]),
+    ],
+)
+def test_comments_follow_the_shell(text: str, argvs: list[tuple[str, ...]]) -> None:
+    """``#`` starts a comment only at the start of an unquoted word, as in sh and bash.
+
+    (Issue 17: reading comments as code sent harmless commented commands to a person.)
+    """
+    script = parse_script(text)
+    shown = [
+        tuple(script.display(w) if "${" not in script.display(w) else "${...}" for w in c.words)
+        for c in script.commands
+    ]
+    assert shown == argvs
 
 
 @pytest.mark.parametrize(
@@ -157,6 +175,7 @@ def test_downloads_that_are_not_run_are_not_flagged(command: str) -> None:
         "sort -r -k2 data.txt",
         "date +%s",
         "[ -f x ] && echo y",
+        "git status",  # issue 17: git's read subcommands are read-only
         "",
     ],
 )
@@ -179,7 +198,7 @@ def test_read_only_commands(command: str) -> None:
         ("/bin/ls", "not a known read-only program"),
         ("echo $SECRET", "expands"),
         ("ls $(rm x)", "not a known read-only program"),
-        ("git status", "not a known read-only program"),
+        ("git commit -m x", "may change the repository"),
     ],
 )
 def test_not_read_only_commands_say_why(command: str, why: str) -> None:
@@ -209,7 +228,8 @@ def test_doubled_quotes_do_not_end_a_string() -> None:
         ("SELECT 1", False, None),
         ("VALUES (1), (2)", False, None),
         ("WITH a AS (SELECT 1) SELECT * FROM a", False, None),
-        ("WITH a AS (DELETE FROM t) SELECT 1", False, None),  # invalid in SQLite; judged by SELECT
+        # Issue 17: every CTE body is classified, not only the final SELECT.
+        ("WITH a AS (DELETE FROM t) SELECT 1", True, "DELETE without WHERE"),
         ("WITH a AS (SELECT 1) UPDATE t SET x = 1", True, "UPDATE without WHERE"),
         ("UPDATE t SET x = (SELECT 1 WHERE 1)", True, "UPDATE without WHERE"),
         ("DELETE FROM t WHERE id IN (SELECT id FROM u)", True, None),
@@ -218,6 +238,18 @@ def test_doubled_quotes_do_not_end_a_string() -> None:
         ("EXPLAIN DROP TABLE t", True, "DROP statement"),
         ("select writefile('/tmp/x', 'y')", False, "calls writefile()"),
         ("-- only a comment", False, None),
+        # Issue 17: accounts, trigger bodies and client meta-commands.
+        (
+            "CREATE USER evil IDENTIFIED BY 'x'",
+            True,
+            "CREATE USER changes who may use the database",
+        ),
+        (
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN DELETE FROM b; END",
+            True,
+            "DELETE without WHERE",
+        ),
+        (".shell rm -rf /", True, "a client meta-command (.shell, \\!): it runs programs, not SQL"),
     ],
 )
 def test_sql_classification(query: str, is_write: bool, destructive: str | None) -> None:

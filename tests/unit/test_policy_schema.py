@@ -31,10 +31,10 @@ def _error(text: str, source: str = "policies/t.toml") -> str:
 def test_public_surface() -> None:
     """What other packages may import from taskcraft.policy, and nothing by accident."""
     assert set(policy_package.__all__) == {
-        "DEFAULT_RULE_ID", "Condition", "Effect", "Finding", "Policy", "PolicyDecision",
-        "PolicyExplanation", "Rule", "RuleCheck", "builtin_policy_dir", "evaluate_tool_call",
-        "explain_tool_call", "load_named_policy", "load_policy", "load_policy_text",
-        "resolve_policy",
+        "DEFAULT_RULE_ID", "CallView", "Condition", "Effect", "Finding", "Policy",
+        "PolicyContext", "PolicyDecision", "PolicyExplanation", "Rule", "RuleCheck",
+        "builtin_policy_dir", "evaluate_tool_call", "explain_tool_call", "load_named_policy",
+        "load_policy", "load_policy_text", "render_call_view", "resolve_policy",
     }  # fmt: skip
 
 

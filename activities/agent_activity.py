@@ -32,7 +32,7 @@ from taskcraft.errors import ConfigError, ErrorType, PolicyFileError, TaskcraftE
 from taskcraft.inputs import validate_inputs
 from taskcraft.mcp import McpUnavailableError
 from taskcraft.model_ref import ModelRef
-from taskcraft.policy.loader import load_policy, resolve_policy
+from taskcraft.policy.loader import load_named_policy
 
 
 class AgentActivities:
@@ -48,6 +48,7 @@ class AgentActivities:
         env: Mapping[str, str] | None = None,
         model_queues: Mapping[str, str] | None = None,
         mcp: McpConnections | None = None,
+        workspace: Path | None = None,
     ) -> None:
         self._agents = agents
         self._registry = registry
@@ -59,6 +60,7 @@ class AgentActivities:
         # Rate-limited providers' dedicated task queues, from this worker's configuration.
         self._model_queues = dict(model_queues or {})
         self._mcp = mcp
+        self._workspace_root = str(workspace.resolve()) if workspace is not None else None
 
     @property
     def _environment(self) -> Mapping[str, str]:
@@ -124,7 +126,7 @@ class AgentActivities:
                 spec = self._approvers(spec)
                 inputs = validate_inputs(spec.name, spec.inputs, inp.inputs)
                 tools = await self._tool_specs(spec.name, spec.tools)
-                policy = load_policy(resolve_policy(spec.policy, self._policy_dirs))
+                policy = load_named_policy(spec.policy, self._policy_dirs)
             except KeyError as exc:
                 raise _config_error(
                     f"agent {spec.name!r} names unknown tools: {exc.args[0]}"
@@ -157,6 +159,7 @@ class AgentActivities:
                     model_queues={
                         p: queue for p, queue in self._model_queues.items() if p in providers
                     },
+                    workspace_root=self._workspace_root,
                 ),
                 tools_ref=tools_ref if tools else None,
                 policy_ref=policy_ref,

@@ -23,7 +23,7 @@ from activities.tools.registry import ToolRegistry
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
 from taskcraft.errors import ConfigError, ErrorType
 from taskcraft.mcp import McpUnavailableError, split_mcp_tool_name
-from taskcraft.policy import Effect, Policy, evaluate_tool_call
+from taskcraft.policy import Effect, Policy, PolicyContext, PolicyDecision, evaluate_tool_call
 from taskcraft.redact import redact
 from taskcraft.tools import NotDelivered, ToolContext, ToolError
 
@@ -50,6 +50,7 @@ class ToolActivities:
         self._http = http
         self._env = dict(env)
         self._policies: dict[str, Policy] = {}
+        self._workspace_root = str(workspace.resolve())
         self._mcp = mcp
 
     async def _policy(self, ref: str) -> Policy:
@@ -57,9 +58,13 @@ class ToolActivities:
             self._policies[ref] = Policy.model_validate_json(await self._blobs.get(ref))
         return self._policies[ref]
 
-    async def _recheck(self, inp: ToolCallInput) -> None:
+    async def _recheck(self, inp: ToolCallInput) -> PolicyDecision:
+        """The workflow's policy check again, here, on this worker's own workspace root."""
         policy = await self._policy(inp.policy_ref)
-        decision = evaluate_tool_call(policy, inp.tool, inp.arguments)
+        context = (inp.policy_context or PolicyContext()).model_copy(
+            update={"workspace_root": self._workspace_root}
+        )
+        decision = evaluate_tool_call(policy, inp.tool, inp.arguments, context)
         tool = self._registry.get(inp.tool)
         needs_approval = decision.effect is Effect.REQUIRE_APPROVAL or (
             tool is not None and tool.requires_approval
@@ -69,7 +74,7 @@ class ToolActivities:
         elif needs_approval and not inp.approved_by:
             refusal = f"this call needs approval (rule {decision.rule_id}) and none was given"
         else:
-            return
+            return decision
         _count(inp.tool, "refused")
         raise ApplicationError(refusal, type=ErrorType.TOOL_POLICY_DENIED, non_retryable=True)
 
@@ -77,7 +82,7 @@ class ToolActivities:
     async def run(self, inp: ToolCallInput) -> ToolCallResult:
         with activity_log_context(tool=inp.tool, step=inp.step, call_id=inp.call_id) as log:
             log.info("tool.start", arguments=redact(inp.arguments))
-            await self._recheck(inp)
+            decision = await self._recheck(inp)
             tool = self._registry.get(inp.tool)
             mcp_tool = split_mcp_tool_name(inp.tool) if tool is None else None
             if mcp_tool is not None and self._mcp is not None and mcp_tool[0] in self._mcp.servers:
@@ -99,6 +104,7 @@ class ToolActivities:
                 env=self._env,
                 attempt=activity.info().attempt,
                 heartbeat=activity.heartbeat,
+                allowed_hosts=frozenset(decision.named_hosts),
             )
             try:
                 result = await with_heartbeats(tool.execute(inp.arguments, context))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from activities.tools import Tool, ToolContext
 from taskcraft.agents import AgentSpec
+from taskcraft.tools import Tool, ToolContext
 
 AGENT_NAME = "bench"
 POLICY_NAME = "bench-open"

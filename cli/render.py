@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from taskcraft.policy.view import render_call_view
 from taskcraft.task import TaskState
 from taskcraft.timefmt import human_time, human_time_relative
 
@@ -84,6 +85,8 @@ def render_status(
             lines.append(
                 f"Proposed  {pending.tool} {json.dumps(pending.arguments, sort_keys=True)}"
             )
+            if pending.view is not None:
+                lines.append("Policy\n" + _indent("\n".join(render_call_view(pending.view))))
         if pending.draft is not None:
             lines.append("Draft\n" + _indent(pending.draft))
         lines.append(

@@ -16,6 +16,9 @@ from typing import Any
 import jinja2
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from taskcraft.policy.view import render_call_view
+from taskcraft.timefmt import human_time, relative, span
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 SECURITY_HEADERS = {
@@ -33,32 +36,20 @@ SECURITY_HEADERS = {
 
 
 def when(value: datetime | None) -> str:
-    return "-" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def duration(seconds: float) -> str:
-    seconds = abs(seconds)
-    if seconds < 60:
-        return f"{int(seconds)} s"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min"
-    if seconds < 48 * 3600:
-        hours, rest = divmod(int(seconds), 3600)
-        return f"{hours} h {rest // 60} min"
-    return f"{int(seconds // 86400)} days"
+    """A moment as a person reads it; the page cannot know the reader's zone, so UTC."""
+    return "-" if value is None else human_time(value, now=datetime.now(UTC), tz=UTC)
 
 
 def ago(value: datetime | None) -> str:
+    """How long ago, without the word: "3 minutes"."""
     if value is None:
         return "-"
-    return duration((datetime.now(UTC) - value).total_seconds())
+    return span((datetime.now(UTC) - value).total_seconds())
 
 
 def until(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    left = (value - datetime.now(UTC)).total_seconds()
-    return f"in {duration(left)}" if left >= 0 else f"{duration(left)} ago"
+    """How far off: "in 23 hours", or "5 minutes ago" once passed."""
+    return "-" if value is None else relative(value, now=datetime.now(UTC))
 
 
 def pretty_json(value: Any) -> str:
@@ -78,7 +69,14 @@ def build_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=when, ago=ago, until=until, pretty_json=pretty_json, as_text=as_text)
+    env.filters.update(
+        when=when,
+        ago=ago,
+        until=until,
+        pretty_json=pretty_json,
+        as_text=as_text,
+        policy_view=lambda view: "\n".join(render_call_view(view)),
+    )
     return env
 
 

@@ -31,7 +31,7 @@ from taskcraft.agents import AgentSpec
 from taskcraft.errors import AgentFileError, PolicyFileError, ToolDefinitionError
 from taskcraft.mcp import McpServerConfig
 from taskcraft.offline import OfflineResponder
-from taskcraft.policy.loader import resolve_policy
+from taskcraft.policy.loader import load_named_policy
 from taskcraft.tools import Tool
 
 EXAMPLES = PROJECT_ROOT / "examples"
@@ -222,9 +222,13 @@ def check(
                 f"module registers (known: {', '.join(sorted(workflows))})"
             )
         try:
-            resolve_policy(agent.policy, catalog.policy_dirs)
+            load_named_policy(agent.policy, catalog.policy_dirs)
         except PolicyFileError as error:
-            problems.append(f"{where}: agent {agent.name!r}: {error}")
+            first, *more = str(error).splitlines() or [""]
+            extra = f" (and {len(more)} more problems in it)" if more else ""
+            problems.append(
+                f"{where}: agent {agent.name!r} uses policy {agent.policy!r}: {first}{extra}"
+            )
     return problems
 
 

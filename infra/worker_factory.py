@@ -27,12 +27,13 @@ from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
 from activities.store import ConversationStore
 from activities.tool_activity import ToolActivities
-from activities.tools import Tool, ToolRegistry, builtin_tools
+from activities.tools import ToolRegistry, builtin_tools
 from infra.blob_store import open_record_store
 from infra.catalog import Catalog, catalog_for, check, workflow_name
 from infra.settings import PROJECT_ROOT, TOOL_QUEUES_ENV, Settings, model_task_queue
 from taskcraft.agents import AgentSpec
 from taskcraft.errors import AgentFileError, ConfigError
+from taskcraft.tools import Tool
 from workflows import WORKFLOWS
 
 SHIPPED_POLICY_DIR = PROJECT_ROOT / "taskcraft" / "policies"
@@ -162,6 +163,7 @@ def build_worker(
         env=settings.env,
         model_queues={provider: model_task_queue(queue, provider) for provider in rate_limits},
         mcp=mcp,
+        workspace=settings.workspace,
     )
     model_activities = ModelActivities(
         conversations=ConversationStore(blobs),

@@ -160,6 +160,8 @@ class PinnedAgent(BaseModel):
     # by a dedicated worker); filled from the pinning worker's configuration, so the
     # workflow's choice is recorded in history. Providers not listed use the task's queue.
     model_queues: dict[str, str] = Field(default_factory=dict)
+    # The pinning worker's workspace (absolute): the policy judges paths against it.
+    workspace_root: str | None = None
 
     def tool(self, name: str) -> ToolSpec | None:
         return next((tool for tool in self.tools if tool.name == name), None)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from taskcraft.durations import Seconds
+from taskcraft.policy.view import CallView
 from taskcraft.status import TaskStatus
 
 
@@ -69,6 +70,8 @@ class ApprovalRequest(BaseModel):
     call_id: str | None = None
     arguments: dict[str, Any] | None = None
     draft: str | None = None
+    # What the policy understood of a tool call: programs, paths, hosts, statements.
+    view: CallView | None = None
 
     def allowed_approvers(self) -> list[str]:
         if not self.approvers:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from taskcraft.agents import PinnedAgent
 from taskcraft.messages import Message, Usage
 from taskcraft.model_ref import ModelRef
+from taskcraft.policy import PolicyContext
 
 # Activity names are part of every task's history: never rename one without
 # ``workflow.patched``. They live here so workflow code never imports activity modules.
@@ -53,6 +54,9 @@ class ToolCallInput(BaseModel):
     idempotency_key: str
     # Who approved the call at a gate, when the tool or the policy required approval.
     approved_by: str | None = None
+    # What the workflow's policy check knew about the call (workspace root, argument
+    # kinds), so the activity's re-check judges it the same way.
+    policy_context: PolicyContext | None = None
 
 
 class ToolCallResult(BaseModel):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+from taskcraft.policy.view import render_call_view
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
 
@@ -32,6 +33,8 @@ def render_details(state: TaskState) -> str:
         if pending.tool is not None:
             args = json.dumps(pending.arguments, sort_keys=True)[:500]
             lines.append(f"Proposed: `{pending.tool}` with `{args}`")
+            if pending.view is not None:
+                lines.append("What the policy saw:\n" + "\n".join(render_call_view(pending.view)))
         if pending.draft is not None:
             whole = f"`taskcraft status {state.task_id}`"
             lines.append("Draft:\n\n" + clip(pending.draft, DRAFT_SHOWN_CHARS, whole))

@@ -98,6 +98,9 @@ class ToolContext:
     env: Mapping[str, str] = field(default_factory=dict)
     attempt: int = 1
     heartbeat: Callable[..., None] = field(default=lambda *details: None)
+    # Hosts the deciding policy rule names exactly: a tool may reach them even when they
+    # resolve to private addresses (see the http tool).
+    allowed_hosts: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from taskcraft.errors import (
 from taskcraft.inputs import validate_inputs
 from taskcraft.links import task_ui_url
 from taskcraft.model_ref import ModelRef
-from taskcraft.policy.loader import load_policy, resolve_policy
+from taskcraft.policy.loader import load_named_policy
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
 from taskcraft_client.records import Reading, no_worker_note, pollers, read
@@ -148,7 +148,7 @@ class TaskcraftClient:
                 raise InvalidInputError(str(error)) from None
         if policy is not None:
             try:
-                load_policy(resolve_policy(policy, self.catalog.policy_dirs))
+                load_named_policy(policy, self.catalog.policy_dirs)
             except PolicyFileError as error:
                 raise PolicyFileError(
                     f"--policy {policy}: {error} (the CLI reads the same TASKCRAFT_POLICY_DIRS "

@@ -1,7 +1,10 @@
-"""Tools an agent can call, each run as a Temporal activity by the worker."""
+"""The built-in tools every worker offers, and the registry a worker runs its tools from.
 
-from activities.tools.base import Tool, ToolContext, ToolError
+Tools themselves (``Tool``, ``@tool``, ``ToolContext``, ``ToolError``) are public, in
+``taskcraft.tools``.
+"""
+
 from activities.tools.builtin import builtin_tools
 from activities.tools.registry import ToolRegistry
 
-__all__ = ["Tool", "ToolContext", "ToolError", "ToolRegistry", "builtin_tools"]
+__all__ = ["ToolRegistry", "builtin_tools"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.tools.base import Tool
 from activities.tools.files import list_files_tool, read_file_tool, write_file_tool
 from activities.tools.http import http_get_tool
 from activities.tools.shell import run_shell_tool
 from activities.tools.sql import sql_query_tool
+from taskcraft.tools import Tool
 
 # Activity histories and agent definitions refer to these names: keep them stable.
 BUILTIN_TOOL_NAMES = (

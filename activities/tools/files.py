@@ -21,7 +21,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from activities.tools.base import Tool, ToolContext, ToolError
+from taskcraft.tools import SideEffects, Tool, ToolContext, ToolError
 
 MAX_READ_BYTES = 1_000_000
 MAX_WRITE_CHARS = 1_000_000  # payloads live in the event history; keep them small
@@ -133,6 +133,8 @@ def list_files_tool() -> Tool[ListFilesArgs]:
 
     return Tool(
         name="list_files",
+        arg_kinds={"path": "workspace_path"},
+        side_effects=SideEffects.NONE,
         description="List files and directories in the workspace, sorted by path.",
         args_model=ListFilesArgs,
         run=run,
@@ -178,6 +180,8 @@ def read_file_tool() -> Tool[ReadFileArgs]:
 
     return Tool(
         name="read_file",
+        arg_kinds={"path": "workspace_path"},
+        side_effects=SideEffects.NONE,
         description="Read a text file from the workspace; use offset to page through it.",
         args_model=ReadFileArgs,
         run=run,
@@ -271,6 +275,8 @@ def write_file_tool() -> Tool[WriteFileArgs]:
 
     return Tool(
         name="write_file",
+        arg_kinds={"path": "workspace_path"},
+        writes=True,
         description="Write or append text to a file in the workspace, creating directories.",
         args_model=WriteFileArgs,
         run=run,

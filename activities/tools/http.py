@@ -30,8 +30,8 @@ from collections.abc import Awaitable, Callable, Iterable
 import httpx
 from pydantic import BaseModel, Field
 
-from activities.tools.base import Tool, ToolContext, ToolError
 from taskcraft.policy import urls
+from taskcraft.tools import SideEffects, Tool, ToolContext, ToolError
 
 HTTP_TIMEOUT_S = 30.0
 MAX_REDIRECTS = 5
@@ -169,10 +169,12 @@ def http_get_tool(
     async def run(args: HttpGetArgs, context: ToolContext) -> HttpGetResult:
         # One deadline for every hop: a slow server cannot stretch the call per redirect.
         async with asyncio.timeout(HTTP_TIMEOUT_S):
-            return await _get(context.http, args, resolve, listed)
+            return await _get(context.http, args, resolve, listed | context.allowed_hosts)
 
     return Tool(
         name="http_get",
+        arg_kinds={"url": "url"},
+        side_effects=SideEffects.NONE,
         description="Fetch a URL with GET and return the status and the start of the body.",
         args_model=HttpGetArgs,
         run=run,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from activities.tools.base import Tool
 from taskcraft.agents import ToolSpec
+from taskcraft.tools import Tool
 
 
 class ToolRegistry:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from activities.tools.base import Tool, ToolContext, ToolError
 from taskcraft.agents import ToolRetry
+from taskcraft.tools import Tool, ToolContext, ToolError
 
 DEFAULT_TIMEOUT_S = 30
 MAX_TIMEOUT_S = 300
@@ -127,6 +127,8 @@ async def _run(args: RunShellArgs, context: ToolContext) -> ShellResult:
 def run_shell_tool() -> Tool[RunShellArgs]:
     return Tool(
         name="run_shell",
+        arg_kinds={"command": "shell"},
+        writes=True,
         description="Run a shell command in the workspace; returns exit code and output.",
         args_model=RunShellArgs,
         run=_run,

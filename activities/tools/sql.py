@@ -16,8 +16,8 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, Field
 
-from activities.tools.base import Tool, ToolContext, ToolError
 from activities.tools.files import resolve_in_workspace
+from taskcraft.tools import Tool, ToolContext, ToolError
 
 QUERY_TIMEOUT_S = 30.0
 MAX_ROWS = 5_000
@@ -88,6 +88,8 @@ def sql_query_tool() -> Tool[SqlQueryArgs]:
 
     return Tool(
         name="sql_query",
+        arg_kinds={"query": "sql", "database": "workspace_path"},
+        writes=True,
         description="Run one read-only SQL query against a SQLite database in the workspace.",
         args_model=SqlQueryArgs,
         run=run,

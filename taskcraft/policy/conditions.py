@@ -2,7 +2,12 @@
 
 A condition names one argument (``arg``) and one or more tests, and holds when every test
 holds. A condition on an argument the call does not pass does not hold, so a rule for
-``tool = "*"`` with ``arg = "path"`` leaves tools without a ``path`` alone. Values are
+``tool = "*"`` with ``arg = "path"`` leaves tools without a ``path`` alone.
+
+Instead of ``arg``, a condition may name a ``kind`` ("workspace_path", "url", "shell",
+"sql"): it then holds when the tests hold for *any* argument the tool declares to be of
+that kind (``@tool(arg_kinds=...)``), whatever it is called. Deny rules written that way
+govern tools the policy has never heard of; put them before the rules that allow. Values are
 compared as the JSON types they are: ``"1"`` is not ``1`` and ``true`` is not ``1``.
 
 Tests:
@@ -75,7 +80,8 @@ _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
 class Condition(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    arg: str = Field(min_length=1)
+    arg: str | None = Field(default=None, min_length=1)
+    kind: str | None = Field(default=None, min_length=1)
     equals: Scalar | None = None
     in_: list[Scalar] | None = Field(default=None, alias="in")
     not_in: list[Scalar] | None = None
@@ -140,6 +146,14 @@ class Condition(BaseModel):
         return [host for host in normalised if host is not None]
 
     @model_validator(mode="after")
+    def _one_subject(self) -> Condition:
+        if (self.arg is None) == (self.kind is None):
+            raise PydanticCustomError(
+                "subject", "a condition names exactly one of arg (a name) or kind (what it is)"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _has_a_test(self) -> Condition:
         if self.ignore_case and self.matches is None:
             raise PydanticCustomError("ignore_case", "ignore_case only applies to matches")
@@ -147,18 +161,35 @@ class Condition(BaseModel):
             raise PydanticCustomError("no_test", "a condition needs at least one test besides arg")
         return self
 
+    def arg_names(self, arguments: Mapping[str, Any], context: PolicyContext) -> list[str]:
+        """The arguments this condition looks at in this call."""
+        if self.arg is not None:
+            return [self.arg] if self.arg in arguments else []
+        return [
+            n for n, k in sorted(context.arg_kinds.items()) if k == self.kind and n in arguments
+        ]
+
     def check(self, arguments: Mapping[str, Any], context: PolicyContext = NO_CONTEXT) -> Finding:
         """Whether the condition holds for these arguments, and why (for explanations)."""
-        if self.arg not in arguments:
-            return Finding(False, f"{self.arg}: not given")
-        value = arguments[self.arg]
+        names = self.arg_names(arguments, context)
+        if not names:
+            subject = self.arg if self.arg is not None else f"no {self.kind} argument"
+            return Finding(False, f"{subject}: not given" if self.arg else subject)
+        finding = Finding(False, "")
+        for name in names:
+            finding = self._check_one(name, arguments[name], context)
+            if finding.holds:
+                return finding
+        return finding
+
+    def _check_one(self, name: str, value: Any, context: PolicyContext) -> Finding:
         reasons: list[str] = []
         for test in self._tests():
             finding = test(value, context)
             if not finding.holds:
-                return Finding(False, f"{self.arg}: {finding.why}")
+                return Finding(False, f"{name}: {finding.why}")
             reasons.append(finding.why)
-        return Finding(True, f"{self.arg}: " + "; ".join(reasons))
+        return Finding(True, f"{name}: " + "; ".join(reasons))
 
     def analyses(self) -> list[str]:
         """What this condition parses its argument as: "shell", "sql", "path" or "url"."""
@@ -167,13 +198,19 @@ class Condition(BaseModel):
             kinds.append("url")
         return list(dict.fromkeys(kinds))
 
-    def named_hosts(self, arguments: Mapping[str, Any]) -> list[str]:
-        """The call's host when this condition lists it exactly (not through a wildcard)."""
-        value = arguments.get(self.arg)
-        host = urls.url_host(value) if isinstance(value, str) else None
-        if host is None or self.host_in is None:
+    def named_hosts(
+        self, arguments: Mapping[str, Any], context: PolicyContext = NO_CONTEXT
+    ) -> list[str]:
+        """The call's hosts this condition lists exactly (not through a wildcard)."""
+        if self.host_in is None:
             return []
-        return [host] if host in self.host_in else []
+        found = []
+        for name in self.arg_names(arguments, context):
+            value = arguments.get(name)
+            host = urls.url_host(value) if isinstance(value, str) else None
+            if host is not None and host in self.host_in:
+                found.append(host)
+        return found
 
     def _tests(self) -> list[Test]:
         tests: list[Callable[[Any], Finding]] = []

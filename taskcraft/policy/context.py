@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 
@@ -19,6 +19,11 @@ class PolicyContext(BaseModel):
     # The task's workspace as an absolute POSIX path. With it, an absolute path inside the
     # workspace counts as inside (resolved lexically: no file system is consulted).
     workspace_root: str | None = None
+    # What the tool declares about its arguments (argument name → kind: "workspace_path",
+    # "url", "shell", "sql"), so ``kind`` conditions govern tools a policy never names.
+    arg_kinds: dict[str, str] = Field(default_factory=dict)
+    # Whether the tool declares that it changes something (rules may say ``writes``).
+    writes: bool | None = None
 
     @field_validator("workspace_root")
     @classmethod

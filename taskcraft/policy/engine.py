@@ -67,7 +67,14 @@ def explain_tool_call(
     for index, rule in enumerate(policy.rules):
         if not fnmatchcase(tool, rule.tool):
             continue
-        analyses += [(kind, c.arg) for c in rule.when for kind in c.analyses()]
+        if rule.writes is not None and rule.writes != bool(context.writes):
+            continue
+        analyses += [
+            (kind, name)
+            for c in rule.when
+            for kind in c.analyses()
+            for name in c.arg_names(arguments, context)
+        ]
         finding = _conditions_hold(rule, arguments, context)
         checked.append(
             RuleCheck(index=index, rule_id=rule.id, matched=finding.holds, why=finding.why)
@@ -79,7 +86,9 @@ def explain_tool_call(
                 reason=rule.reason or f"{_VERBS[rule.effect]} by rule {rule.id!r}",
                 approvers=list(rule.approvers),
                 detail=finding.why,
-                named_hosts=sorted({h for c in rule.when for h in c.named_hosts(arguments)}),
+                named_hosts=sorted(
+                    {h for c in rule.when for h in c.named_hosts(arguments, context)}
+                ),
             )
             return _explained(decision, checked, arguments, analyses, context)
     verb = _VERBS[policy.default_effect]

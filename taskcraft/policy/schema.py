@@ -38,6 +38,8 @@ class Rule(BaseModel):
     reason: str = ""  # told to the agent and the approver
     approvers: list[str] = Field(default_factory=list)  # require_approval only; empty: anyone
     when: list[Condition] = Field(default_factory=list)  # all must hold
+    # Only for tools that declare they change something (true) or that they do not (false).
+    writes: bool | None = None
 
     @field_validator("id")
     @classmethod

@@ -75,7 +75,7 @@ def test_an_agent_naming_an_unknown_tool_workflow_or_policy_is_one_line_each(
     assert found[1] == (
         f"{path}: agent 'a' runs workflow 'Gone', which no module registers (known: AgentWorkflow)"
     )
-    assert found[2].startswith(f"{path}: agent 'a': no policy named 'absent': looked for ")
+    assert found[2].startswith(f"{path}: agent 'a' uses policy 'absent': no policy named 'absent'")
 
 
 def test_mcp_patterns_need_a_configured_server(tmp_path: Path) -> None:

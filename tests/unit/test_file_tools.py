@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 import activities.tools
-from activities.tools import Tool, ToolContext, ToolError, ToolRegistry, builtin_tools
+from activities.tools import ToolRegistry, builtin_tools
 from activities.tools.builtin import BUILTIN_TOOL_NAMES
 from activities.tools.files import (
     FileContent,
@@ -21,6 +21,7 @@ from activities.tools.files import (
     read_file_tool,
     write_file_tool,
 )
+from taskcraft.tools import Tool, ToolContext, ToolError
 
 
 @pytest.fixture

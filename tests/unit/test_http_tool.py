@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from activities.tools import ToolContext, ToolError
 from activities.tools.http import HttpGetResult, HttpServerError, Resolver, http_get_tool
+from taskcraft.tools import ToolContext, ToolError
 from tests.support.loopback_http import LoopbackHttp, loopback_http
 
 

@@ -263,6 +263,7 @@ OTHER_ATTACKS: list[tuple[str, dict[str, Any], Effect]] = [
     ("read_file", {"path": "deploy/server.PEM"}, ASK),
     ("send_slack_message", {"text": "deploying now", "channel": "#general"}, ASK),
     ("delete_everything", {}, ASK),  # a tool no rule knows: a person decides
+    ("jira_search", {"jql": "project = OPS"}, ASK),  # an agent's own tools bring a policy
 ]
 
 
@@ -306,11 +307,6 @@ BENIGN: list[tuple[str, dict[str, Any]]] = [
     ("http_get", {"url": "HTTPS://DOCS.PYTHON.ORG/3/"}),
     ("http_get", {"url": "https://docs.python.org./3/"}),
     ("http_get", {"url": "https://api.github.com/repos/temporalio/sdk-python?per_page=5"}),
-    ("jira_search", {"jql": "project = OPS AND status = Open"}),
-    (
-        "query_logs",
-        {"start": "2024-05-01T00:00:00Z", "end": "2024-05-01T01:00:00Z", "filter_pattern": "ERROR"},
-    ),
 ]
 
 
@@ -327,7 +323,6 @@ STRICT: list[tuple[str, dict[str, Any], Effect]] = [
     ("read_file", {"path": "README.md"}, ALLOW),
     ("list_files", {}, ALLOW),
     ("sql_query", {"query": "SELECT * FROM t"}, ALLOW),
-    ("jira_search", {"jql": "project = OPS"}, ALLOW),
     ("read_file", {"path": "../etc/passwd"}, DENY),
     ("read_file", {"path": "config/.env.production"}, DENY),
     ("read_file", {"path": ".ssh/id_ed25519"}, DENY),

@@ -13,6 +13,9 @@ PACKAGES = [
     "activities",
     "activities.models",
     "activities.tools",
+    "activities.mcp",
+    "workflows.task",
+    "taskcraft_client",
     "infra",
     "cli",
 ]

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from activities.tools import ToolContext
 from activities.tools.shell import MAX_OUTPUT_BYTES, ShellResult, run_shell_tool
+from taskcraft.tools import ToolContext
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from activities.tools import ToolContext, ToolError
 from activities.tools.sql import SqlQueryResult, sql_query_tool
+from taskcraft.tools import ToolContext, ToolError
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 
-from activities.tools import Tool
 from infra.catalog import Catalog
 from infra.connection import data_converter
 from infra.settings import Settings
@@ -29,6 +28,7 @@ from taskcraft.agents import AgentSpec
 from taskcraft.budgets import ModelPrice
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
+from taskcraft.tools import Tool
 from taskcraft_client import TaskcraftClient
 from tests.support.fake_providers import FakeProviders
 from tests.support.temporal import start_dev_server, start_time_skipping

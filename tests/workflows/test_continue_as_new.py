@@ -8,12 +8,12 @@ import pytest
 from pydantic import BaseModel
 from temporalio.client import WorkflowUpdateFailedError
 
-from activities.tools import Tool, ToolContext
 from cli.render import render_audit, render_history
 from taskcraft.agents import AgentSpec
 from taskcraft.approvals import Decision, DecisionKind, GateKind
 from taskcraft.controls import ControlAction, ControlRequest, UpdateOutcome
 from taskcraft.status import TaskStatus
+from taskcraft.tools import Tool, ToolContext
 from tests.support.fake_providers import FakeToolCall, Step, reply
 from tests.workflows.conftest import Harness
 from workflows.search_attributes import AGENT, STATUS

@@ -91,7 +91,7 @@ async def test_tool_call_gate_records_the_request_and_runs_the_call_once_approve
         state = await harness.wait_for(handle, awaiting("g1"))
         pending = state.pending
         assert pending is not None
-        assert pending.model_dump(exclude={"asked_at", "timeout_at"}) == {
+        assert pending.model_dump(exclude={"asked_at", "timeout_at", "view"}) == {
             "gate_id": "g1",
             "kind": GateKind.TOOL_CALL,
             "title": "run write_file",
@@ -106,6 +106,10 @@ async def test_tool_call_gate_records_the_request_and_runs_the_call_once_approve
             "arguments": {"path": "out.txt", "content": "hello"},
             "draft": None,
         }
+        # What the policy understood travels with the gate, for the approver to read.
+        assert pending.view is not None
+        assert pending.view.rule.startswith("write-files-need-approval → require_approval")
+        assert pending.view.paths == ["out.txt (inside)"]
         assert (pending.timeout_at - pending.asked_at).total_seconds() == 24 * 3600
         assert not (harness.workspace / "out.txt").exists()
         assert state.steps[0].tool_calls[0].outcome is None

@@ -301,8 +301,8 @@ async def test_inbox_lists_waiting_tasks_oldest_first(
     assert "run write_file" in rows[first.id]
     assert "alice, bob" in rows[first.id]
     assert "any operator" in rows[second.id]
-    assert re.search(r">\d+ s<", rows[first.id])  # how long it has waited
-    assert "in 23 h 59 min" in rows[first.id]  # the default 24 h gate timeout
+    assert re.search(r">\d+ seconds?<", rows[first.id])  # how long it has waited
+    assert "in 23 hours" in rows[first.id]  # the default 24 h gate timeout
     assert "then reject" in rows[first.id]
     # With no worker left to answer, the rows are read from history and say so.
     page = await http.get("/", headers=BEARER)

@@ -11,11 +11,11 @@ from temporalio.api.common.v1 import Payload
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from activities.tools import Tool, ToolContext
 from infra.connection import data_converter
 from taskcraft.agents import AgentSpec
 from taskcraft.status import TaskStatus
 from taskcraft.task import ToolOutcome
+from taskcraft.tools import Tool, ToolContext
 from tests.support.fake_providers import FakeToolCall, reply
 from tests.support.s3_server import create_bucket, s3_server
 from tests.workflows.conftest import Harness

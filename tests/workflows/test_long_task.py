@@ -9,9 +9,9 @@ import pytest
 from pydantic import BaseModel
 from temporalio.api.history.v1 import HistoryEvent
 
-from activities.tools import Tool, ToolContext
 from taskcraft.agents import AgentSpec
 from taskcraft.status import TaskStatus
+from taskcraft.tools import Tool, ToolContext
 from tests.support.fake_providers import FakeToolCall, reply
 from tests.workflows.conftest import Harness
 

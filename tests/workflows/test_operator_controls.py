@@ -15,14 +15,13 @@ from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpda
 from temporalio.exceptions import CancelledError
 from temporalio.service import RPCError
 
-from activities.tools import Tool
-from activities.tools.base import ToolContext
 from activities.tools.builtin import builtin_tools
 from taskcraft.agents import AgentSpec
 from taskcraft.approvals import Decision, DecisionKind
 from taskcraft.controls import ControlAction, ControlRequest, OperatorRequest, UpdateOutcome
 from taskcraft.status import TaskStatus
 from taskcraft.task import ToolOutcome
+from taskcraft.tools import Tool, ToolContext
 from tests.support.fake_providers import FakeToolCall, reply
 from tests.workflows.conftest import Harness
 from workflows.search_attributes import STATUS

@@ -8,11 +8,11 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
-from activities.tools import Tool, ToolContext
 from infra.worker_factory import build_worker
 from taskcraft.agents import AgentSpec
 from taskcraft.errors import ConfigError
 from taskcraft.status import TaskStatus
+from taskcraft.tools import Tool, ToolContext
 from tests.support.fake_providers import FakeToolCall, reply
 from tests.workflows.conftest import Harness
 

@@ -30,7 +30,7 @@ from taskcraft.arguments import ArgumentError, validate_arguments
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.details import DRAFT_SHOWN_CHARS, clip
 from taskcraft.errors import TaskFailedError
-from taskcraft.policy import Effect, evaluate_tool_call
+from taskcraft.policy import CallView, Effect, evaluate_tool_call
 from taskcraft.status import TaskStatus
 
 if TYPE_CHECKING:
@@ -78,7 +78,9 @@ class Gates:
             validate_arguments(spec.parameters, decision.arguments)
         except ArgumentError as error:
             return f"edited arguments are invalid: {error}"
-        verdict = evaluate_tool_call(pinned.policy, pending.tool, decision.arguments)
+        verdict = evaluate_tool_call(
+            pinned.policy, pending.tool, decision.arguments, self._task.policy_context(spec)
+        )
         if verdict.effect is Effect.DENY:
             return f"edited arguments are denied by policy rule {verdict.rule_id}: {verdict.reason}"
         return None
@@ -120,6 +122,7 @@ class Gates:
         call_id: str | None = None,
         arguments: dict[str, object] | None = None,
         draft: str | None = None,
+        view: CallView | None = None,
     ) -> DecisionRecord:
         """Hold the task at a gate until a human decides or the gate times out.
 
@@ -147,6 +150,7 @@ class Gates:
             call_id=call_id,
             arguments=dict(arguments) if arguments is not None else None,
             draft=draft,
+            view=view,
         )
         state.pending = request
         self._decision = None

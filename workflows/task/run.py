@@ -22,7 +22,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from taskcraft.agents import PinnedAgent
+from taskcraft.agents import PinnedAgent, ToolSpec
 from taskcraft.approvals import DecisionKind, GateKind
 from taskcraft.budgets import OnExhausted, exhausted_budget
 from taskcraft.calls import PIN_ACTIVITY, ModelCallResult, PinAgentResult, ResolveAgentInput
@@ -30,7 +30,7 @@ from taskcraft.details import render_details
 from taskcraft.errors import TaskFailedError
 from taskcraft.messages import Message, ToolCall
 from taskcraft.model_ref import ModelRef
-from taskcraft.policy import PolicyDecision
+from taskcraft.policy import PolicyContext, PolicyDecision
 from taskcraft.redact import redact
 from taskcraft.status import TaskStatus
 from taskcraft.task import (
@@ -296,6 +296,14 @@ class TaskRun:
         workflow.metric_meter().create_counter(
             "taskcraft_policy_decisions", "Policy decisions by effect and rule"
         ).add(1, {"effect": decision.effect.value, "rule": decision.rule_id})
+
+    def policy_context(self, spec: ToolSpec) -> PolicyContext:
+        """What the policy knows about a call of this tool in this task."""
+        return PolicyContext(
+            workspace_root=self.pinned_agent.workspace_root,
+            arg_kinds=spec.arg_kinds,
+            writes=spec.writes,
+        )
 
     def count_tool_call(self, tool: str) -> None:
         usage = self.state.usage

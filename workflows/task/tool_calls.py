@@ -23,7 +23,7 @@ from taskcraft.budgets import tool_budget_refusal
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Message, ToolCall
-from taskcraft.policy import Effect, evaluate_tool_call
+from taskcraft.policy import Effect, PolicyContext, evaluate_tool_call
 from taskcraft.task import ToolCallRecord, ToolOutcome, preview
 from taskcraft.tools import SideEffects
 
@@ -136,7 +136,8 @@ async def run_tool_call(
     refusal = tool_budget_refusal(pinned.spec.budgets, task.state.usage, call.name)
     if refusal is not None:
         return _finish(record, call, ToolOutcome.DENIED, f"Refused: {refusal}")
-    decision = evaluate_tool_call(pinned.policy, call.name, arguments)
+    context = task.policy_context(spec)
+    decision = evaluate_tool_call(pinned.policy, call.name, arguments, context)
     record.policy_rule = decision.rule_id
     task.record_policy_decision(call, arguments, decision)
     if decision.effect is Effect.DENY:
@@ -157,6 +158,7 @@ async def run_tool_call(
                 tool=call.name,
                 call_id=call.id,
                 arguments=arguments,
+                view=decision.view,
             )
         if verdict.kind is not DecisionKind.APPROVE and verdict.kind is not DecisionKind.EDIT:
             because = verdict.reason or "no reason given"
@@ -167,7 +169,7 @@ async def run_tool_call(
             arguments = verdict.arguments
             record.arguments = json.dumps(arguments, sort_keys=True)
             record.edited_by = verdict.approver
-    return await _execute(task, call, record, spec, arguments, approved_by)
+    return await _execute(task, call, record, spec, arguments, approved_by, context)
 
 
 async def _execute(
@@ -177,13 +179,14 @@ async def _execute(
     spec: ToolSpec,
     arguments: dict[str, Any],
     approved_by: str | None,
+    context: PolicyContext,
 ) -> ToolCallOutcome:
     task.count_tool_call(call.name)
     attempts = 0
     while True:
         attempts += 1
         try:
-            result = await _activity(task, call, spec, arguments, approved_by)
+            result = await _activity(task, call, spec, arguments, approved_by, context)
         except ActivityError as error:
             if is_cancelled_exception(error):
                 # The task is being cancelled: the tool was stopped, nothing to tell the model.
@@ -217,6 +220,7 @@ async def _activity(
     spec: ToolSpec,
     arguments: dict[str, Any],
     approved_by: str | None,
+    context: PolicyContext,
 ) -> ToolCallResult:
     state = task.state
     result: ToolCallResult = await workflow.execute_activity(
@@ -230,6 +234,7 @@ async def _activity(
             policy_ref=task.policy_ref,
             idempotency_key=f"{state.task_id}/{state.step}/{call.id}",
             approved_by=approved_by,
+            policy_context=context,
         ),
         result_type=ToolCallResult,
         task_queue=spec.task_queue,

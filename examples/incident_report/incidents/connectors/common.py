@@ -3,7 +3,7 @@
 Each module holds a settings object read from the worker's environment (``from_env``,
 with ``problems()`` for the pre-flight check in ``config_check``), a client class that
 receives an ``httpx.AsyncClient`` so tests can point it at a loopback server, and a
-``..._tool()`` factory. Failures follow ``activities/tools/base.py``:
+``..._tool()`` factory. Failures follow ``taskcraft.tools``:
 
 * ``ToolError`` for what retrying cannot fix (refused credentials, a bad query, an
   unknown channel); the message names the environment variable to change.

@@ -22,6 +22,7 @@ from taskcraft.policy import Policy
 
 _AGENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 DEFAULT_MAX_STEPS = 25
+DEFAULT_PARALLEL_TOOL_CALLS = 4
 # Steps one workflow run takes before the task continues as new (Temporal may suggest it
 # sooner, when the run's history nears its size or event limits).
 DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS = 500
@@ -106,6 +107,9 @@ class AgentSpec(BaseModel):
     workflow: str = "AgentWorkflow"
     # Pinned with the rest of the spec at task start, so a running task keeps its value.
     continue_as_new_after_steps: int = Field(default=DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS, ge=1)
+    # How many of one turn's tool calls run at once (their results reach the model in the
+    # model's order either way); 1 runs them one after another.
+    max_parallel_tool_calls: int = Field(default=DEFAULT_PARALLEL_TOOL_CALLS, ge=1, le=64)
     # What ``taskcraft start --input`` may pass; checked before a task is created.
     inputs: list[InputSpec] = Field(default_factory=list)
     # Where the definition came from (a file, or python:module), for people reading it.

@@ -270,4 +270,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         "incident_report_rejected_then_approved",
         _incident(_reject("carol", "leave out internal ticket numbers"), _approve("carol")),
     ),
+    # Recorded after the refactor: calls of one turn run at once (the analyst reads its
+    # three files together), and the report reads its tools' structured data.
+    Scenario("analyst_parallel_reads_approved_write", _decided(_approve())),
+    Scenario("incident_report_structured_data", _incident(_approve("carol", "ship it"))),
 )

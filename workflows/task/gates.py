@@ -9,6 +9,7 @@ allowed, and a gate takes exactly one decision.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -50,6 +51,8 @@ class Gates:
     def __init__(self, task: TaskRun) -> None:
         self._task = task
         self._decision: DecisionRecord | None = None
+        # One gate at a time: calls that run at once and all need a person queue here.
+        self._one_at_a_time = asyncio.Lock()
 
     # ----- decisions arriving -------------------------------------------------------
 
@@ -130,6 +133,34 @@ class Gates:
         rule's) replace theirs. The answer is the decision record: ``kind`` None means
         the gate timed out and was rejected for that reason.
         """
+        async with self._one_at_a_time:
+            return await self._ask(
+                kind=kind,
+                title=title,
+                reason=reason,
+                settings=settings,
+                approvers=approvers,
+                tool=tool,
+                call_id=call_id,
+                arguments=arguments,
+                draft=draft,
+                view=view,
+            )
+
+    async def _ask(
+        self,
+        *,
+        kind: GateKind,
+        title: str,
+        reason: str,
+        settings: ApprovalSettings | None,
+        approvers: list[str] | None,
+        tool: str | None,
+        call_id: str | None,
+        arguments: dict[str, object] | None,
+        draft: str | None,
+        view: CallView | None,
+    ) -> DecisionRecord:
         task = self._task
         state = task.state
         settings = settings or task.pinned_agent.spec.approval

@@ -14,7 +14,7 @@ RECOVERING while every model is down → COMPLETED, FAILED or CANCELLED (``guard
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any, NoReturn
 
@@ -24,7 +24,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from taskcraft.agents import PinnedAgent, ToolSpec
 from taskcraft.approvals import DecisionKind, GateKind
-from taskcraft.budgets import OnExhausted, exhausted_budget
+from taskcraft.budgets import OnExhausted, exhausted_budget, tool_budget_refusal
 from taskcraft.calls import PIN_ACTIVITY, ModelCallResult, PinAgentResult, ResolveAgentInput
 from taskcraft.details import render_details
 from taskcraft.errors import TaskFailedError
@@ -304,6 +304,23 @@ class TaskRun:
             arg_kinds=spec.arg_kinds,
             writes=spec.writes,
         )
+
+    def over_tool_budget(self, calls: Sequence[ToolCall]) -> dict[str, str]:
+        """Calls of one turn that a per-tool budget refuses, counting the turn's calls in order.
+
+        Calls run at once cannot each check the budget alone: they would all see the
+        same count. Unknown tools are left to the call's own checks.
+        """
+        budgets = self.pinned_agent.spec.budgets
+        usage = self.state.usage.model_copy(deep=True)
+        refused: dict[str, str] = {}
+        for call in calls:
+            refusal = tool_budget_refusal(budgets, usage, call.name)
+            if refusal is not None:
+                refused[call.id] = refusal
+                continue
+            usage.tool_calls_by_tool[call.name] = usage.tool_calls_by_tool.get(call.name, 0) + 1
+        return refused
 
     def count_tool_call(self, tool: str) -> None:
         usage = self.state.usage

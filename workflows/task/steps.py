@@ -7,6 +7,7 @@ record itself.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 # What a step's "model" column says when the workflow, not a model, chose the calls.
 PLANNED = "workflow"
+# Marks tasks whose turns run their tool calls at once (older ones ran them in order).
+PARALLEL_TOOL_CALLS = "parallel-tool-calls"
 
 
 class Step:
@@ -91,14 +94,38 @@ class Step:
         return await self._run(call, standing_approval)
 
     async def call_tools(self, calls: Sequence[ToolCall]) -> list[ToolCallOutcome]:
-        """The model's calls, one after another, outcomes in the model's order."""
-        return [await self._run(call, None) for call in calls]
+        """The model's calls, outcomes in the model's order.
 
-    async def _run(self, call: ToolCall, standing: DecisionRecord | None) -> ToolCallOutcome:
+        Up to the agent's ``max_parallel_tool_calls`` run at once: the calls the policy
+        allows go ahead together while a gated one waits for its decision (gates are
+        asked one at a time). Per-tool budgets count every call of the turn, in order.
+        Tasks that started before calls ran in parallel keep running them one by one.
+        """
+        if len(calls) < 2 or not workflow.patched(PARALLEL_TOOL_CALLS):
+            return [await self._run(call) for call in calls]
+        spec = self._task.pinned_agent.spec
+        limit = asyncio.Semaphore(spec.max_parallel_tool_calls)
+        over_budget = self._task.over_tool_budget(calls)
+
+        async def one(call: ToolCall) -> ToolCallOutcome:
+            async with limit:
+                return await self._run(call, refusal=over_budget.get(call.id))
+
+        return list(await asyncio.gather(*(one(call) for call in calls)))
+
+    async def _run(
+        self,
+        call: ToolCall,
+        standing: DecisionRecord | None = None,
+        *,
+        refusal: str | None = None,
+    ) -> ToolCallOutcome:
         record = ToolCallRecord(call_id=call.id, name=call.name, arguments=call.arguments)
         self.record.tool_calls.append(record)
         self._task.refresh_details()
-        return await run_tool_call(self._task, call, record, standing_approval=standing)
+        return await run_tool_call(
+            self._task, call, record, standing_approval=standing, budget_refusal=refusal
+        )
 
     def finish(self) -> None:
         self.record.finished_at = workflow.now()

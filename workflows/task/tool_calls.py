@@ -123,8 +123,13 @@ async def run_tool_call(
     record: ToolCallRecord,
     *,
     standing_approval: DecisionRecord | None = None,
+    budget_refusal: str | None = None,
 ) -> ToolCallOutcome:
-    """Govern and run ``call``; ``standing_approval`` answers a gate this call would ask."""
+    """Govern and run ``call``; ``standing_approval`` answers a gate this call would ask.
+
+    ``budget_refusal`` is a per-tool budget refusal decided for the whole turn at once
+    (parallel calls); otherwise the budget is checked here.
+    """
     pinned = task.pinned_agent
     record.started_at = workflow.now()
     spec = pinned.tool(call.name)
@@ -133,7 +138,9 @@ async def run_tool_call(
     except ArgumentError as error:
         return _finish(record, call, ToolOutcome.INVALID, f"Invalid tool call: {error}")
     assert spec is not None  # check_arguments refuses unknown tools
-    refusal = tool_budget_refusal(pinned.spec.budgets, task.state.usage, call.name)
+    refusal = budget_refusal or tool_budget_refusal(
+        pinned.spec.budgets, task.state.usage, call.name
+    )
     if refusal is not None:
         return _finish(record, call, ToolOutcome.DENIED, f"Refused: {refusal}")
     context = task.policy_context(spec)

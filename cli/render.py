@@ -106,35 +106,77 @@ def render_status(
     return "\n".join(lines)
 
 
+_DONE = {"approve": "approved", "reject": "rejected", "edit": "edited and approved"}
+
+
+def human_actions(state: TaskState, reader: _Reader) -> list[tuple[datetime, str]]:
+    """Every person's act on the task, with who and when: decisions, notes, pauses, resumes."""
+    acts: list[tuple[datetime, str]] = []
+    for decision in state.decisions:
+        when = reader.at(decision.at)
+        if decision.kind is None:
+            acts.append((decision.at, f"⏱ gate {decision.gate_id} timed out at {when}"))
+            continue
+        line = f"👤 {decision.approver} {_DONE[decision.kind.value]} gate {decision.gate_id}"
+        line += f" at {when} (via {decision.via})"
+        if not decision.applied:
+            line = f"👤 {decision.approver} tried to {decision.kind.value} gate {decision.gate_id}"
+            line += f" at {when}: refused, {decision.refusal}"
+        if decision.reason:
+            line += f"\n     reason: {decision.reason}"
+        if decision.comment:
+            line += f"\n     comment: {decision.comment}"
+        if decision.applied and decision.arguments is not None:
+            line += f"\n     new arguments: {json.dumps(decision.arguments, sort_keys=True)}"
+        if decision.applied and decision.draft is not None:
+            line += "\n     new draft:\n" + _indent(decision.draft, "       ")
+        acts.append((decision.at, line))
+    for note in state.notes:
+        read = f" (read at step {note.seen_at_step})" if note.seen_at_step else " (not read yet)"
+        acts.append(
+            (note.at, f"👤 {note.author} left a note at {reader.at(note.at)}{read}: {note.text}")
+        )
+    for control in state.controls:
+        verb = {"pause": "paused", "resume": "resumed"}.get(control.action, control.action)
+        line = f"👤 {control.by} {verb} the task at {reader.at(control.at)} (step {control.step})"
+        if not control.applied:
+            line = f"👤 {control.by} asked to {control.action} at {reader.at(control.at)}: {control.detail}"
+        acts.append((control.at, line))
+    return sorted(acts, key=lambda act: act[0])
+
+
 def render_history(
     states: Sequence[TaskState], *, now: datetime | None = None, tz: tzinfo | None = None
 ) -> str:
-    """One continuous timeline across every run of the task (continue-as-new included)."""
+    """One continuous timeline across every run of the task (continue-as-new included),
+    with every human action in its place among the steps."""
     reader = _Reader(now, tz)
     last = states[-1]
     out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}", ""]
+    acts = human_actions(last, reader)
     for state in states:
         for step in state.steps:
+            while acts and acts[0][0] <= step.started_at:
+                out.append(acts.pop(0)[1])
             model = step.model + (" (offline)" if step.offline else "")
-            out.append(f"Step {step.step} · {model} · {step.usage.total_tokens} tokens")
+            out.append(
+                f"Step {step.step} · {model} · {step.usage.total_tokens} tokens · "
+                f"{reader.at(step.started_at)}"
+            )
             for failure in step.failovers:
                 out.append(f"  ! failed over: {failure}")
             if step.text:
                 out.append("  thought: " + step.text.replace("\n", "\n           "))
             for call in step.tool_calls:
+                # A person's decision on this call comes in its place, before its result.
+                while acts and call.finished_at is not None and acts[0][0] <= call.finished_at:
+                    out.append("  " + acts.pop(0)[1].replace("\n", "\n  "))
                 out.append(f"  action:  {call.name} {call.arguments}")
                 outcome = call.outcome.value if call.outcome else "pending"
                 note = f" (edited by {call.edited_by})" if call.edited_by else ""
                 observation = call.observation.replace("\n", "\n           ")
                 out.append(f"  observe: [{outcome}]{note} {observation}")
-    for decision in last.decisions:
-        verdict = decision.kind.value if decision.kind else "timeout"
-        state_word = "applied" if decision.applied else f"refused: {decision.refusal}"
-        out.append(
-            f"Decision {decision.gate_id}: {verdict} by {decision.approver} via {decision.via} "
-            f"at {reader.at(decision.at)} ({state_word})"
-            + (f" — {decision.reason}" if decision.reason else "")
-        )
+    out += [act for _, act in acts]
     if last.result is not None:
         out += ["", "Result:", _indent(last.result)]
     if last.error is not None:

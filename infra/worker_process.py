@@ -18,9 +18,11 @@ from contextlib import AsyncExitStack
 
 import structlog
 
+from infra.catalog import Catalog, catalog_for
 from infra.connection import connect
 from infra.logging import configure_logging
 from infra.metrics import task_counter, worker_runtime
+from infra.preflight import policy_warnings, route_warnings
 from infra.settings import Settings
 from infra.worker_factory import WorkerGroup, build_worker, open_http
 from taskcraft.errors import TaskcraftError
@@ -37,7 +39,9 @@ async def run_worker(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with AsyncExitStack() as stack:
         http = await open_http(stack)
-        worker = build_worker(client, settings, http)
+        catalog = catalog_for(settings)
+        worker = build_worker(client, settings, http, catalog=catalog)
+        _warn_about_late_errors(catalog, settings)
         if settings.default_route_is_fallback:
             log.warning(
                 "worker.offline_model",
@@ -58,6 +62,20 @@ async def run_worker(settings: Settings) -> None:
             await stop.wait()
             log.info("worker.stopping")
     log.info("worker.stopped")
+
+
+def _warn_about_late_errors(catalog: Catalog, settings: Settings) -> None:
+    """Problems that would fail tasks later, said now (one line each, naming what to fix)."""
+    searched = [(folder, "TASKCRAFT_POLICY_DIRS") for folder in settings.policy_dirs]
+    searched += [
+        (loaded.policy_dir, f"the agent folder {loaded.path}")
+        for loaded in catalog.folders
+        if loaded.policy_dir is not None
+    ]
+    for problem in policy_warnings(searched):
+        log.warning("policy.invalid", problem=problem)
+    for problem in route_warnings(catalog, settings.model_route(), settings.env):
+        log.warning("model.unconfigured", problem=problem)
 
 
 async def _check_mcp_servers(worker: WorkerGroup) -> None:

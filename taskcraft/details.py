@@ -13,6 +13,7 @@ from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState
 
 DRAFT_SHOWN_CHARS = 3000  # a Slack-sized draft whole; longer ones say where the rest is
+RESULT_SHOWN_CHARS = 1500
 
 
 def clip(text: str, limit: int, rest: str) -> str:
@@ -60,6 +61,21 @@ def render_details(state: TaskState) -> str:
         lines.append(
             f"Resume: `taskcraft resume {state.task_id}` or send signal `resume` with `{{}}`"
         )
-    if state.error:
+    if state.status.is_terminal:
+        lines.append(_ending(state))
+    elif state.error:
         lines.append(f"Error: {state.error}")
     return "\n\n".join(lines)
+
+
+def _ending(state: TaskState) -> str:
+    """How the task ended, so the page says so after the last step too."""
+    steps = f"after {state.step} step{'s' if state.step != 1 else ''}"
+    if state.status is TaskStatus.COMPLETED:
+        whole = f"`taskcraft status {state.task_id}`"
+        return f"Completed {steps}. Result:\n\n" + clip(
+            state.result or "", RESULT_SHOWN_CHARS, whole
+        )
+    if state.status is TaskStatus.FAILED:
+        return f"Failed {steps}: {state.error or 'no cause recorded'}"
+    return f"Cancelled {steps} ({state.status_detail or 'by an operator'})."

@@ -82,6 +82,17 @@ class HumanNote(BaseModel):
     seen_at_step: int | None = None
 
 
+class ControlRecord(BaseModel):
+    """An operator's pause or resume: who, when, and what came of it."""
+
+    action: str  # "pause" or "resume"
+    by: str
+    at: datetime
+    step: int
+    applied: bool = True
+    detail: str = ""
+
+
 class RecoveryInfo(BaseModel):
     since: datetime
     attempt: int
@@ -107,6 +118,7 @@ class TaskState(BaseModel):
     decisions: list[DecisionRecord] = Field(default_factory=list)
     audit: list[PolicyRecord] = Field(default_factory=list)
     notes: list[HumanNote] = Field(default_factory=list)
+    controls: list[ControlRecord] = Field(default_factory=list)
     usage: BudgetUsage = Field(default_factory=BudgetUsage)
     policy_name: str = ""
     policy_hash: str = ""

@@ -122,7 +122,7 @@ def test_after_the_demo_taskcraft_dev_on_the_same_database_shows_its_task(
         assert "Status    COMPLETED" in status.stdout
         history = taskcraft("history", demo.task_id)
         assert history.returncode == 0, history.stderr
-        assert "Decision g1: approve by alice" in history.stdout
+        assert "alice approved gate g1" in history.stdout
     finally:
         dev.process.send_signal(signal.SIGTERM)
         stop_process(dev.process)

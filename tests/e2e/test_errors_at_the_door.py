@@ -173,3 +173,56 @@ def test_unknown_agents_and_wrong_types_for_a_users_agent(
     )
     assert broken_policy.returncode == 2
     assert broken_policy.stderr.startswith("Error: --policy broken: no policy named 'broken'")
+
+
+def _worker_warnings(processes: Processes, event: str) -> list[dict[str, object]]:
+    return [
+        json.loads(line)
+        for line in processes.worker_log().splitlines()
+        if line.startswith("{") and json.loads(line).get("event") == event
+    ]
+
+
+def test_a_broken_policy_and_a_provider_without_a_key_are_said_at_worker_start(
+    processes: Processes, tmp_path: Path
+) -> None:
+    """Not at the first task: a warning naming the file and setting, or the variable."""
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "typo.toml").write_text('default_effect = "alow"\n')
+    folder = tmp_path / "agents"
+    folder.mkdir()
+    (folder / "writer.toml").write_text(
+        'name = "writer"\ninstructions = "x"\nmodel = "anthropic:claude-3-5-haiku-latest"\n'
+    )
+    env = {"TASKCRAFT_POLICY_DIRS": str(policies), "TASKCRAFT_AGENTS": str(folder)}
+    processes.env.update(env)
+    processes.env.pop("ANTHROPIC_API_KEY", None)
+    processes.start_worker()
+    wait_until(
+        lambda: bool(_worker_warnings(processes, "model.unconfigured")),
+        timeout=60,
+        what="the worker's start-up warnings",
+    )
+    [policy] = _worker_warnings(processes, "policy.invalid")
+    assert str(policy["problem"]).startswith(f"{policies / 'typo.toml'}:1: default_effect: ")
+    assert str(policy["problem"]).endswith(
+        "(a policy in TASKCRAFT_POLICY_DIRS; tasks that name it will fail)"
+    )
+    [model] = _worker_warnings(processes, "model.unconfigured")
+    assert model["problem"] == (
+        "anthropic:claude-3-5-haiku-latest (used by writer) cannot be called from this worker: "
+        "set ANTHROPIC_API_KEY; until then its calls fail over or wait in RECOVERING"
+    )
+
+
+def test_an_agent_whose_policy_does_not_load_stops_the_worker(
+    processes: Processes, tmp_path: Path
+) -> None:
+    folder = tmp_path / "agents"
+    (folder / "policies").mkdir(parents=True)
+    (folder / "policies" / "mine.toml").write_text('default_effect = "deny"\n[[rules]]\nid = 3\n')
+    (folder / "a.toml").write_text('name = "a"\ninstructions = "x"\npolicy = "mine"\n')
+    error = _worker_refusal(processes, folder)
+    assert error.startswith(f"Error: {folder / 'a.toml'}: agent 'a' uses policy 'mine': ")
+    assert "mine.toml" in error

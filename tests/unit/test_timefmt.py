@@ -143,7 +143,7 @@ def test_status_shows_the_gate_deadline_in_the_reader_s_zone() -> None:
 
 def test_history_dates_each_decision_in_the_reader_s_zone() -> None:
     text = render_history([_waiting_task()], now=NOW, tz=_zone("America/New_York"))
-    assert "Decision g0: approve by alice via update at Sat 5 Dec 04:50 EST (applied)" in text
+    assert "alice approved gate g0 at Sat 5 Dec 04:50 EST (via update)" in text
 
 
 def test_the_cli_reads_the_zone_from_tz(monkeypatch: pytest.MonkeyPatch) -> None:

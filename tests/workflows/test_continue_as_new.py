@@ -140,8 +140,8 @@ async def test_task_survives_continue_as_new_with_gates_usage_and_one_timeline(
     assert [line.split(" ·")[0] for line in timeline.splitlines() if line.startswith("Step ")] == [
         f"Step {n}" for n in range(1, 6)
     ]
-    assert "Decision g1: approve by alice" in timeline
-    assert "Decision g2: approve by bob" in timeline
+    assert "alice approved gate g1" in timeline
+    assert "bob approved gate g2" in timeline
     assert render_audit(runs).count(" → allow (rule default)") == 4
     # The conversation travelled by reference: the last turn saw all four observations.
     last = harness.providers.requests(model=model)[-1].body["messages"]

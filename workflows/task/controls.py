@@ -14,7 +14,7 @@ from temporalio import workflow
 
 from taskcraft.controls import ControlAction, ControlRequest, UpdateOutcome
 from taskcraft.status import TaskStatus
-from taskcraft.task import HumanNote
+from taskcraft.task import ControlRecord, HumanNote
 
 if TYPE_CHECKING:
     from workflows.task.run import TaskRun
@@ -51,11 +51,13 @@ class Controls:
         if refusal is not None:
             # Only the signal path gets here (the update's validator refused already).
             workflow.logger.warning("control %s ignored: %s", request.action.value, refusal)
+            self._record(request, applied=False, detail=refusal)
             return UpdateOutcome(applied=False, status=state.status, message=refusal)
         status = state.status
         if request.action is ControlAction.PAUSE:
             if status is TaskStatus.PAUSED:
                 message = f"already paused by {state.paused_by}"
+                self._record(request, applied=False, detail=message)
                 return UpdateOutcome(applied=False, status=status, message=message)
             self._pause_requested_by = request.by
             message = "pause requested: the task pauses after its current step"
@@ -72,7 +74,24 @@ class Controls:
             state.notes.append(HumanNote(author=request.by, text=request.text, at=workflow.now()))
             message = "note added; the model reads it at its next turn"
         state.updated_at = workflow.now()
+        self._record(request, applied=True, detail=message)
         return UpdateOutcome(applied=True, status=state.status, message=message)
+
+    def _record(self, request: ControlRequest, *, applied: bool, detail: str) -> None:
+        """Pauses and resumes go into the task's story (notes have a record of their own)."""
+        if request.action is ControlAction.MESSAGE:
+            return
+        state = self._task.state
+        state.controls.append(
+            ControlRecord(
+                action=request.action.value,
+                by=request.by,
+                at=workflow.now(),
+                step=state.step,
+                applied=applied,
+                detail=detail,
+            )
+        )
 
     async def honour_pause(self) -> None:
         """Called between steps: a pause takes effect here, never mid-step."""

@@ -88,7 +88,8 @@ class ModelActivities:
             # ModelTimeout, before Temporal's start-to-close ends the attempt unexplained.
             deadline = asyncio.timeout(deadline_s)
             try:
-                names = WireNames(tools)
+                # The offline model is in-process: it reads Taskcraft's own tool names.
+                names = WireNames([] if inp.model.is_offline else tools)
                 async with deadline:
                     if names.needed:
                         completion = await with_heartbeats(

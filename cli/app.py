@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -12,6 +13,7 @@ from temporalio.service import RPCError
 
 from cli import tasks
 from cli.parser import build_parser
+from infra.logging import configure_logging
 from infra.settings import Settings
 from taskcraft.errors import TaskcraftError
 from taskcraft_client import TaskcraftClient
@@ -82,6 +84,8 @@ def _local_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # What the CLI prints on stdout is its answer; library logs go to stderr, warnings only.
+    configure_logging(json_lines=False, level=logging.WARNING)
     try:
         settings = Settings.from_env(os.environ)
         if args.command in TASK_COMMANDS:

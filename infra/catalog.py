@@ -132,9 +132,15 @@ def load_catalog(
 
 
 def _in_folder(server: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """A stdio server runs in its folder: no ``cwd`` is the folder, a relative one is in it."""
+    """A stdio server runs in its folder: no ``cwd`` is the folder, a relative one is in it.
+
+    ``command = "python"`` is the worker's own interpreter, so a server written in Python
+    beside the agent runs with the packages the worker has, whatever ``PATH`` says.
+    """
     if "command" not in server:
         return server
+    if server.get("command") in ("python", "python3"):
+        server = {**server, "command": sys.executable}
     cwd = server.get("cwd")
     if cwd is None:
         return {**server, "cwd": str(folder.resolve())}

@@ -8,8 +8,8 @@ responder in one of its folder's modules::
     from taskcraft.offline import offline_responder
 
     @offline_responder("incident-report")
-    def draft(messages: list[Message], tools: list[ToolSpec]) -> str | None:
-        ...  # the answer's text, or None to fall back to the playbook
+    def draft(messages: list[Message], tools: list[ToolSpec]) -> str | Message | None:
+        ...  # the answer's text (or a Message with tool calls), or None for the playbook
 
 Whatever it answers is marked as offline, like every offline answer, and never replaces
 a configured provider.
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from taskcraft.agents import ToolSpec
 from taskcraft.messages import Message
 
-Answer = Callable[[list[Message], list[ToolSpec]], str | None]
+Answer = Callable[[list[Message], list[ToolSpec]], str | Message | None]
 
 
 @dataclass(frozen=True)

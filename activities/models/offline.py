@@ -81,10 +81,13 @@ class _WithResponder:
     async def complete(
         self, model: str, messages: list[Message], tools: list[ToolSpec]
     ) -> Completion:
-        text = self._responder.answer(messages, tools)
-        if text is None:
+        answer = self._responder.answer(messages, tools)
+        if answer is None:
             return await self._playbook.complete(model, messages, tools)
-        return _completion(messages, _answer(text))
+        if isinstance(answer, str):
+            return _completion(messages, _answer(answer))
+        marked = answer.model_copy(update={"content": OFFLINE_PREFIX + answer.content})
+        return _completion(messages, marked)
 
 
 def _completion(messages: list[Message], reply: Message) -> Completion:

@@ -162,3 +162,31 @@ def test_guide_agent_over_streamable_http(
     assert [json.loads(line) for line in notes.read_text().splitlines()] == [NOTE]
     # The server ran without admin tools (NOTES_ADMIN_TOOLS is not passed over HTTP).
     assert _offered_tools(e2e_providers, model)[-1] == ["notes__add", "notes__search", "word_count"]
+
+
+def test_the_readme_guide_runs_as_written_on_the_offline_model(
+    processes: Processes, notes: Path
+) -> None:
+    """No key, no model: the guide's folder, its offline responder, the README's commands."""
+    processes.env |= {"TASKCRAFT_AGENTS": str(GUIDE), "NOTES_FILE": str(notes)}
+    processes.start_worker()
+    task_id = f"guide-{uuid.uuid4().hex[:6]}"
+    checked = processes.cli("agents", "check", str(GUIDE))
+    assert (checked.returncode, checked.stdout) == (0, "ok: notes-keeper\n"), checked.stderr
+    started = processes.cli("start", "notes-keeper", "--input", "topic=deploys", "--id", task_id)
+    assert started.returncode == 0, started.stderr
+    wait_until(
+        lambda: _status(processes, task_id)["status"] == "AWAITING_APPROVAL",
+        timeout=90,
+        what="the gate on notes.add",
+    )
+    approved = processes.cli("approve", task_id, "--as", "alice")
+    assert approved.returncode == 0, approved.stderr
+    wait_until(
+        lambda: _status(processes, task_id)["status"] == "COMPLETED", timeout=90, what="the end"
+    )
+    history = processes.cli("history", task_id)
+    assert "👤 alice approved gate g1" in history.stdout
+    assert "observe: [ok] filed note 'Deploys'" in history.stdout
+    [note] = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert note["title"] == "Deploys"

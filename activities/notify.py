@@ -13,7 +13,8 @@ import httpx
 from temporalio import activity
 
 from activities.log_context import activity_log_context
-from inbox import GateLinks, InboxSettings, gate_links, gate_message
+from activities.slack_blocks import gate_message
+from taskcraft.approval_links import GateLinks, LinkSettings, gate_links
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.links import task_ui_url
 
@@ -25,7 +26,7 @@ class NotifySettings:
     ui_url: str
     namespace: str
     # Set when TASKCRAFT_INBOX_URL is: notifications then carry signed approval links.
-    inbox: InboxSettings | None = None
+    inbox: LinkSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> NotifySettings:
@@ -40,7 +41,7 @@ class NotifySettings:
             url=url,
             ui_url=env.get("TASKCRAFT_UI_URL", "http://localhost:8233").rstrip("/"),
             namespace=env.get("TEMPORAL_NAMESPACE", "default"),
-            inbox=InboxSettings.for_notifications(env),
+            inbox=LinkSettings.for_notifications(env),
         )
 
 

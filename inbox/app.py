@@ -28,8 +28,8 @@ from temporalio.service import RPCError
 
 from inbox.auth import SESSION_COOKIE, Authenticator, LoginRequired, PageError, Principal
 from inbox.csrf import csrf_token, csrf_valid, origin_of, same_origin
-from inbox.links import Session, gate_path, sign_session
 from inbox.pages import Pages, form_text, redirect
+from inbox.sessions import Session, sign_session
 from inbox.settings import InboxSettings
 from inbox.tasks import (
     OUTAGE_CODES,
@@ -37,6 +37,7 @@ from inbox.tasks import (
     TemporalAccess,
 )
 from inbox.views import KIND_TITLES, DecisionForm, parse_decision, task_context
+from taskcraft.approval_links import gate_path
 from taskcraft.errors import TemporalUnavailableError, UnknownTaskError, WorkerUnavailableError
 from taskcraft_client import TaskcraftClient
 

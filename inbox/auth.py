@@ -15,14 +15,10 @@ from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
-from inbox.links import (
-    LinkError,
-    LinkExpiredError,
-    expiry_from_param,
-    verify_link,
-    verify_session,
-)
+from inbox.sessions import verify_session
 from inbox.settings import InboxSettings
+from taskcraft.approval_links import expiry_from_param, verify_link
+from taskcraft.errors import LinkError, LinkExpiredError
 
 SESSION_COOKIE = "taskcraft_inbox_session"
 

@@ -17,7 +17,8 @@ import hmac
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from inbox.links import CSRF_PURPOSE, mac
+from inbox.sessions import CSRF_PURPOSE
+from taskcraft.approval_links import mac
 
 
 def csrf_token(secret: bytes, binding: str, *scope: str) -> str:

@@ -24,40 +24,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from taskcraft.errors import ConfigError
+from taskcraft.approval_links import (
+    DEFAULT_BASE_URL,
+    DEFAULT_LINK_TTL_S,
+    LinkSettings,
+    seconds_setting,
+)
 
-SECRET_VAR = "TASKCRAFT_INBOX_SECRET"
-URL_VAR = "TASKCRAFT_INBOX_URL"
 TOKEN_VAR = "TASKCRAFT_INBOX_TOKEN"
 OPERATOR_VAR = "TASKCRAFT_INBOX_OPERATOR"
-APPROVERS_VAR = "TASKCRAFT_INBOX_APPROVERS"
-LINK_TTL_VAR = "TASKCRAFT_INBOX_LINK_TTL_S"
 SESSION_TTL_VAR = "TASKCRAFT_INBOX_SESSION_TTL_S"
 FILTER_VAR = "TASKCRAFT_INBOX_FILTER"
 QUERY_TIMEOUT_VAR = "TASKCRAFT_INBOX_QUERY_TIMEOUT_S"
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8088
-DEFAULT_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
-# 256 bits of key material when the secret is random text (e.g. `openssl rand -hex 32`).
-MIN_SECRET_CHARS = 32
-DEFAULT_LINK_TTL_S = 24 * 3600.0
 DEFAULT_SESSION_TTL_S = 12 * 3600.0
 # A query waits for the task's worker; one whose worker is gone must not hold the page.
 DEFAULT_QUERY_TIMEOUT_S = 5.0
-
-
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, not {raw!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -75,15 +59,16 @@ class InboxSettings:
     namespace: str = "default"
 
     def __post_init__(self) -> None:
-        if len(self.secret) < MIN_SECRET_CHARS:
-            raise ConfigError(
-                f"{SECRET_VAR} must be at least {MIN_SECRET_CHARS} characters; "
-                "generate one with `openssl rand -hex 32`."
-            )
-        if not self.base_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"{URL_VAR} must start with http:// or https://, not {self.base_url!r}"
-            )
+        self.links  # noqa: B018 - the same checks as the workers' signing settings
+
+    @property
+    def links(self) -> LinkSettings:
+        return LinkSettings(
+            secret=self.secret,
+            base_url=self.base_url,
+            link_ttl_s=self.link_ttl_s,
+            default_approvers=self.default_approvers,
+        )
 
     @property
     def secure_cookies(self) -> bool:
@@ -91,32 +76,17 @@ class InboxSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> InboxSettings:
-        secret = env.get(SECRET_VAR, "").strip()
-        if not secret:
-            raise ConfigError(
-                f"The inbox needs {SECRET_VAR} (the key that signs approval links); "
-                "generate one with `openssl rand -hex 32` and give every worker the same value."
-            )
-        approvers = tuple(
-            name.strip() for name in env.get(APPROVERS_VAR, "").split(",") if name.strip()
-        )
+        links = LinkSettings.from_env(env)
         return cls(
-            secret=secret.encode(),
-            base_url=(env.get(URL_VAR, "").strip() or DEFAULT_BASE_URL).rstrip("/"),
+            secret=links.secret,
+            base_url=links.base_url,
             token=env.get(TOKEN_VAR, "").strip() or None,
             operator=env.get(OPERATOR_VAR, "").strip() or "operator",
-            default_approvers=approvers,
-            link_ttl_s=_seconds(env, LINK_TTL_VAR, DEFAULT_LINK_TTL_S),
-            session_ttl_s=_seconds(env, SESSION_TTL_VAR, DEFAULT_SESSION_TTL_S),
+            default_approvers=links.default_approvers,
+            link_ttl_s=links.link_ttl_s,
+            session_ttl_s=seconds_setting(env, SESSION_TTL_VAR, DEFAULT_SESSION_TTL_S),
             list_filter=env.get(FILTER_VAR, "").strip(),
-            query_timeout_s=_seconds(env, QUERY_TIMEOUT_VAR, DEFAULT_QUERY_TIMEOUT_S),
+            query_timeout_s=seconds_setting(env, QUERY_TIMEOUT_VAR, DEFAULT_QUERY_TIMEOUT_S),
             ui_url=(env.get("TASKCRAFT_UI_URL", "").strip() or "http://localhost:8233").rstrip("/"),
             namespace=env.get("TEMPORAL_NAMESPACE", "").strip() or "default",
         )
-
-    @classmethod
-    def for_notifications(cls, env: Mapping[str, str]) -> InboxSettings | None:
-        """What a worker needs to put links in notifications; None when no inbox is set up."""
-        if not env.get(URL_VAR, "").strip():
-            return None
-        return cls.from_env(env)

@@ -63,6 +63,18 @@ class InvalidInputError(TaskcraftError):
     pass
 
 
+class LinkError(TaskcraftError):
+    """Why an approval link cannot be used; the inbox shows the message on the page."""
+
+
+class LinkInvalidError(LinkError):
+    pass
+
+
+class LinkExpiredError(LinkError):
+    pass
+
+
 class TemporalUnavailableError(TaskcraftError):
     pass
 

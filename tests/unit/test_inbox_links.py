@@ -12,21 +12,18 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 
 from inbox.csrf import csrf_token, csrf_valid, origin_of, same_origin
-from inbox.links import (
-    LinkExpiredError,
-    LinkInvalidError,
-    Session,
+from inbox.serve import RedactSignatures
+from inbox.sessions import Session, sign_session, verify_session
+from inbox.settings import InboxSettings
+from taskcraft.approval_links import (
+    LinkSettings,
     approval_links,
     expiry_from_param,
     gate_links,
     sign_link,
-    sign_session,
     verify_link,
-    verify_session,
 )
-from inbox.serve import RedactSignatures
-from inbox.settings import InboxSettings
-from taskcraft.errors import ConfigError
+from taskcraft.errors import ConfigError, LinkExpiredError, LinkInvalidError
 
 SECRET = b"unit-test-secret-0123456789abcdef"
 EXPIRES = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -103,7 +100,7 @@ def test_approval_links_one_per_approver_each_verifies() -> None:
 
 
 def test_gate_links_expire_with_the_gate_and_fall_back_to_default_approvers() -> None:
-    settings = InboxSettings(
+    settings = LinkSettings(
         secret=SECRET, base_url="https://inbox.example", default_approvers=("ops",)
     )
     named = gate_links(
@@ -176,7 +173,9 @@ def test_settings_from_env() -> None:
     assert settings.secure_cookies
     assert "tok" not in repr(settings)
     assert SECRET.decode() not in repr(settings)
-    assert InboxSettings.for_notifications({"TASKCRAFT_INBOX_SECRET": SECRET.decode()}) is None
+    assert settings.links.secret == SECRET
+    assert LinkSettings.for_notifications({"TASKCRAFT_INBOX_SECRET": SECRET.decode()}) is None
+    assert LinkSettings.for_notifications(env) == settings.links
     with pytest.raises(ConfigError, match="TASKCRAFT_INBOX_SECRET"):
         InboxSettings.from_env({"TASKCRAFT_INBOX_URL": "https://inbox.example"})
     with pytest.raises(ConfigError, match="at least 32 characters"):
@@ -199,19 +198,5 @@ def test_access_log_lines_lose_the_link_signature() -> None:
 def test_public_surface() -> None:
     import inbox
 
-    assert sorted(inbox.__all__) == [
-        "ApprovalLink",
-        "GateLinks",
-        "InboxSettings",
-        "LinkError",
-        "LinkExpiredError",
-        "LinkInvalidError",
-        "approval_links",
-        "build_inbox_app",
-        "gate_links",
-        "gate_message",
-        "serve_inbox",
-        "sign_link",
-        "verify_link",
-    ]
+    assert sorted(inbox.__all__) == ["InboxSettings", "build_inbox_app", "serve_inbox"]
     assert all(hasattr(inbox, name) for name in inbox.__all__)

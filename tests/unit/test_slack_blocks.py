@@ -18,11 +18,10 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from inbox.links import gate_links, verify_link
-from inbox.settings import InboxSettings
-from inbox.slack_blocks import gate_message
+from activities.slack_blocks import gate_message
+from taskcraft.approval_links import LinkSettings, gate_links, verify_link
 
-SETTINGS = InboxSettings(secret=b"slack-test-secret-0123456789abcdef", base_url="https://inbox.ex")
+SETTINGS = LinkSettings(secret=b"slack-test-secret-0123456789abcdef", base_url="https://inbox.ex")
 EXPIRES = datetime(2030, 1, 2, 3, 4, tzinfo=UTC)
 UI_URL = "http://localhost:8233/namespaces/default/workflows/t-1"
 

@@ -19,14 +19,14 @@ import httpx
 import pytest
 from temporalio.client import Client, WorkflowHandle
 
-from inbox import approval_links, build_inbox_app
+from inbox import build_inbox_app
 from inbox.app import SESSION_COOKIE
 from inbox.csrf import csrf_token
-from inbox.links import gate_path
 from inbox.settings import InboxSettings
 from infra.connection import connect
 from infra.settings import Settings
 from taskcraft.agents import AgentSpec
+from taskcraft.approval_links import approval_links, gate_path
 from taskcraft.approvals import DecisionKind
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState

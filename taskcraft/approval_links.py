@@ -1,4 +1,4 @@
-"""Signed, expiring credentials: approval links (one per approver and gate) and login sessions.
+"""Signed, expiring approval links: one per approver and gate, checked without any state.
 
 An approval link names the task, the gate, the approver and the expiry in plain query
 parameters and carries an HMAC-SHA256 over exactly those four values::
@@ -10,39 +10,93 @@ breaks the signature. A link needs no server-side state: a gate can be decided o
 (the workflow refuses a second decision), so a used link simply finds it decided.
 
 Each purpose uses its own key derived from ``TASKCRAFT_INBOX_SECRET`` with HMAC, so a
-signature made for one purpose (a session) is never valid for another (a link).
+signature made for one purpose (a session) is never valid for another (a link). Workers
+sign links into gate notifications; the inbox verifies them: both import this module,
+which needs only the standard library.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
-import secrets
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote, urlencode
 
-from inbox.settings import InboxSettings
+from taskcraft.errors import ConfigError, LinkExpiredError, LinkInvalidError
+
+SECRET_VAR = "TASKCRAFT_INBOX_SECRET"
+URL_VAR = "TASKCRAFT_INBOX_URL"
+APPROVERS_VAR = "TASKCRAFT_INBOX_APPROVERS"
+LINK_TTL_VAR = "TASKCRAFT_INBOX_LINK_TTL_S"
+DEFAULT_BASE_URL = "http://127.0.0.1:8088"
+# 256 bits of key material when the secret is random text (e.g. `openssl rand -hex 32`).
+MIN_SECRET_CHARS = 32
+DEFAULT_LINK_TTL_S = 24 * 3600.0
 
 LINK_PURPOSE = "approval-link/v1"
-SESSION_PURPOSE = "session/v1"
-CSRF_PURPOSE = "csrf/v1"
 
 
-class LinkError(Exception):
-    """Why a link cannot be used; the message is shown on the page."""
+def seconds_setting(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, not {raw!r}")
+    return value
 
 
-class LinkInvalidError(LinkError):
-    pass
+@dataclass(frozen=True)
+class LinkSettings:
+    """What signing and checking links needs: the secret, where links point, their lifetime."""
 
+    secret: bytes = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+    link_ttl_s: float = DEFAULT_LINK_TTL_S
+    default_approvers: tuple[str, ...] = ()
 
-class LinkExpiredError(LinkError):
-    pass
+    def __post_init__(self) -> None:
+        if len(self.secret) < MIN_SECRET_CHARS:
+            raise ConfigError(
+                f"{SECRET_VAR} must be at least {MIN_SECRET_CHARS} characters; "
+                "generate one with `openssl rand -hex 32`."
+            )
+        if not self.base_url.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"{URL_VAR} must start with http:// or https://, not {self.base_url!r}"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> LinkSettings:
+        secret = env.get(SECRET_VAR, "").strip()
+        if not secret:
+            raise ConfigError(
+                f"The inbox needs {SECRET_VAR} (the key that signs approval links); "
+                "generate one with `openssl rand -hex 32` and give every worker the same value."
+            )
+        approvers = tuple(
+            name.strip() for name in env.get(APPROVERS_VAR, "").split(",") if name.strip()
+        )
+        return cls(
+            secret=secret.encode(),
+            base_url=(env.get(URL_VAR, "").strip() or DEFAULT_BASE_URL).rstrip("/"),
+            link_ttl_s=seconds_setting(env, LINK_TTL_VAR, DEFAULT_LINK_TTL_S),
+            default_approvers=approvers,
+        )
+
+    @classmethod
+    def for_notifications(cls, env: Mapping[str, str]) -> LinkSettings | None:
+        """What a worker needs to put links in notifications; None when no inbox is set up."""
+        if not env.get(URL_VAR, "").strip():
+            return None
+        return cls.from_env(env)
 
 
 def derive_key(secret: bytes, purpose: str) -> bytes:
@@ -50,21 +104,21 @@ def derive_key(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, f"taskcraft-inbox/{purpose}".encode(), hashlib.sha256).digest()
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def mac(secret: bytes, purpose: str, *fields: str | int) -> str:
     """HMAC-SHA256 over an unambiguous encoding (a JSON array) of ``fields``."""
     message = json.dumps(list(fields), separators=(",", ":"), ensure_ascii=True).encode()
-    return _b64(hmac.new(derive_key(secret, purpose), message, hashlib.sha256).digest())
+    return b64(hmac.new(derive_key(secret, purpose), message, hashlib.sha256).digest())
 
 
-def _expiry(expires_at: datetime) -> int:
+def expiry_seconds(expires_at: datetime) -> int:
     if expires_at.tzinfo is None:
         raise ValueError("expires_at must be timezone-aware")
     return int(expires_at.timestamp())
@@ -74,7 +128,7 @@ def sign_link(
     secret: bytes, task_id: str, gate_id: str, approver: str, expires_at: datetime
 ) -> str:
     """The signature (``sig``) of the link naming this task, gate, approver and expiry."""
-    return mac(secret, LINK_PURPOSE, task_id, gate_id, approver, _expiry(expires_at))
+    return mac(secret, LINK_PURPOSE, task_id, gate_id, approver, expiry_seconds(expires_at))
 
 
 def verify_link(
@@ -135,11 +189,11 @@ def approval_links(
 ) -> list[ApprovalLink]:
     """One signed link per approver for this gate (no approvers: no links)."""
     base = base_url.rstrip("/") + gate_path(task_id, gate_id)
-    expiry = datetime.fromtimestamp(_expiry(expires_at), UTC)
+    expiry = datetime.fromtimestamp(expiry_seconds(expires_at), UTC)
     links = []
     for approver in dict.fromkeys(approvers):  # unique, in order
         signature = sign_link(secret, task_id, gate_id, approver, expiry)
-        query = {"as": approver, "exp": str(_expiry(expiry)), "sig": signature}
+        query = {"as": approver, "exp": str(expiry_seconds(expiry)), "sig": signature}
         url = f"{base}?{urlencode(query)}"
         links.append(
             ApprovalLink(
@@ -179,7 +233,7 @@ class GateLinks:
 
 
 def gate_links(
-    settings: InboxSettings,
+    settings: LinkSettings,
     *,
     task_id: str,
     gate_id: str,
@@ -199,42 +253,3 @@ def gate_links(
     task_url = f"{settings.base_url}/tasks/{quote(task_id, safe='')}"
     links = approval_links(settings.base_url, settings.secret, task_id, gate_id, names, expires_at)
     return GateLinks(task_url=task_url, links=links)
-
-
-# ----- login sessions -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Session:
-    operator: str
-    session_id: str  # random; CSRF tokens of this login are bound to it
-    expires_at: datetime
-
-    @classmethod
-    def new(cls, operator: str, ttl_s: float, now: datetime | None = None) -> Session:
-        start = now or datetime.now(UTC)
-        expiry = datetime.fromtimestamp(int((start + timedelta(seconds=ttl_s)).timestamp()), UTC)
-        return cls(operator=operator, session_id=secrets.token_urlsafe(16), expires_at=expiry)
-
-
-def sign_session(secret: bytes, session: Session) -> str:
-    """The cookie value: the session as base64url JSON, a dot, and its signature."""
-    body = [session.operator, session.session_id, _expiry(session.expires_at)]
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
-    return f"{payload}.{mac(secret, SESSION_PURPOSE, payload)}"
-
-
-def verify_session(secret: bytes, value: str, *, now: datetime | None = None) -> Session | None:
-    """The session in a cookie, or None when it is missing, changed or expired."""
-    payload, _, signature = value.partition(".")
-    expected = mac(secret, SESSION_PURPOSE, payload)
-    if not signature or not hmac.compare_digest(expected.encode(), signature.encode()):
-        return None
-    try:
-        operator, session_id, expiry = json.loads(_unb64(payload))
-    except (ValueError, TypeError, binascii.Error):
-        return None
-    expires_at = datetime.fromtimestamp(int(expiry), UTC)
-    if (now or datetime.now(UTC)) >= expires_at:
-        return None
-    return Session(operator=str(operator), session_id=str(session_id), expires_at=expires_at)

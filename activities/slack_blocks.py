@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inbox.links import GateLinks
+from taskcraft.approval_links import GateLinks
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 MAX_HEADER_CHARS = 150

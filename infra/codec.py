@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from taskcraft.errors import ConfigError
+from taskcraft.errors import CodecConfigError, PayloadDecryptionError
 
 ENCRYPTED_ENCODING = b"binary/encrypted"
 KEY_ID_METADATA = "encryption-key-id"
@@ -49,14 +49,6 @@ TAG_BYTES = 16
 # Versioned so a future format change cannot be confused with this one.
 _ASSOCIATED_DATA_PREFIX = b"taskcraft-codec-v1:"
 _KEYGEN_HINT = "generate one with `taskcraft codec keygen`"
-
-
-class CodecConfigError(ConfigError):
-    """The encryption settings (environment or key file) are invalid."""
-
-
-class PayloadDecryptionError(ConfigError):
-    """An encrypted payload cannot be decrypted: its key is missing, or it was altered."""
 
 
 def generate_key() -> str:

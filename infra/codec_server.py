@@ -33,8 +33,8 @@ from starlette.routing import Route
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.converter import PayloadCodec
 
-from infra.codec import KEY_FILE_VAR, KEYS_VAR, PayloadDecryptionError, codec_from_env
-from taskcraft.errors import ConfigError
+from infra.codec import KEY_FILE_VAR, KEYS_VAR, codec_from_env
+from taskcraft.errors import ConfigError, PayloadDecryptionError
 
 TOKEN_VAR = "TASKCRAFT_CODEC_SERVER_TOKEN"
 CORS_ORIGINS_VAR = "TASKCRAFT_CODEC_CORS_ORIGINS"

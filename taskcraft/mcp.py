@@ -22,7 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from taskcraft.errors import ConfigError, TaskcraftError
+from taskcraft.errors import (
+    McpMissingVariableError,
+)
 
 MCP_TOOL_SEPARATOR = "."
 DEFAULT_CALL_TIMEOUT_S = 60.0
@@ -33,42 +35,6 @@ _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # A reference is ${NAME}; any other "${" is a typo we would rather refuse than pass on.
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ANY_REFERENCE_START = re.compile(r"\$\{")
-
-
-class McpUnavailableError(TaskcraftError):
-    """The server cannot be started or reached, died, or did not answer in time.
-
-    Transient by nature: the tool activity lets Temporal retry it, and the next attempt
-    reconnects. ``reason`` is one line, safe to log (no resolved secrets).
-    """
-
-    def __init__(self, server: str, reason: str) -> None:
-        super().__init__(f"MCP server {server!r} is unavailable: {reason}")
-        self.server = server
-        self.reason = reason
-
-    def __reduce__(self) -> tuple[type[McpUnavailableError], tuple[str, str]]:
-        return (type(self), (self.server, self.reason))
-
-
-class McpCallTimeoutError(McpUnavailableError):
-    """A tool call got no answer within its timeout; the server may still be working on it."""
-
-
-class McpMissingVariableError(ConfigError):
-    """A ``${VAR}`` in a server's configuration names a variable the worker does not have."""
-
-    def __init__(self, server: str, variable: str, field: str) -> None:
-        super().__init__(
-            f"MCP server {server!r} needs the environment variable {variable} (in {field}), "
-            "which is not set on this worker; set it where the worker runs"
-        )
-        self.server = server
-        self.variable = variable
-        self.field = field
-
-    def __reduce__(self) -> tuple[type[McpMissingVariableError], tuple[str, str, str]]:
-        return (type(self), (self.server, self.variable, self.field))
 
 
 class McpServerConfig(BaseModel):

@@ -47,7 +47,9 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, get_type_hints, overloa
 from pydantic import BaseModel, ConfigDict, Field, PydanticUserError, ValidationError, create_model
 
 from taskcraft.agents import ToolRetry, ToolSpec
+from taskcraft.errors import NotDelivered as NotDelivered
 from taskcraft.errors import ToolDefinitionError
+from taskcraft.errors import ToolError as ToolError
 
 if TYPE_CHECKING:
     import httpx
@@ -56,10 +58,6 @@ ArgsT = TypeVar("ArgsT", bound=BaseModel)
 _TOOL_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _ARGS_SECTION = re.compile(r"^\s*(Args|Arguments|Parameters):\s*$")
 _ARG_LINE = re.compile(r"^\s+(\w+)\s*(\([^)]*\))?\s*:\s*(.+)$")
-
-
-class ToolError(Exception):
-    """A failure the model should see as the observation; not retried."""
 
 
 class SideEffects(StrEnum):
@@ -77,10 +75,6 @@ class SideEffects(StrEnum):
     NONE = "none"
     IDEMPOTENT = "idempotent"
     AT_MOST_ONCE = "at_most_once"
-
-
-class NotDelivered(ToolError):
-    """An at-most-once tool's effect certainly did not happen (say, connection refused)."""
 
 
 @dataclass

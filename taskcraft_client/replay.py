@@ -26,7 +26,7 @@ from temporalio.worker import (
     WorkflowInterceptorClassInput,
 )
 
-from taskcraft.errors import TaskcraftError
+from taskcraft.errors import ReplayError
 from taskcraft.task import TaskState
 
 _CLOSING_EVENTS = frozenset(
@@ -39,10 +39,6 @@ _CLOSING_EVENTS = frozenset(
         EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
     }
 )
-
-
-class ReplayError(TaskcraftError):
-    """This process's workflow code cannot rebuild the task from its history."""
 
 
 class _Catch(Interceptor):

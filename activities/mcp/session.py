@@ -30,7 +30,7 @@ from mcp import Client, Implementation
 from activities.mcp.failures import describe
 from activities.mcp.stderr import ServerStderr
 from activities.mcp.transport import ResolvedServer, watch_end
-from taskcraft.mcp import McpUnavailableError
+from taskcraft.errors import McpUnavailableError
 
 log = structlog.stdlib.get_logger("taskcraft.mcp")
 

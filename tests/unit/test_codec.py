@@ -14,14 +14,12 @@ from temporalio.converter import DataConverter
 from infra.codec import (
     ENCRYPTED_ENCODING,
     KEY_ID_METADATA,
-    CodecConfigError,
     EncryptionCodec,
     KeyRing,
-    PayloadDecryptionError,
     codec_from_env,
     generate_key,
 )
-from taskcraft.errors import ConfigError
+from taskcraft.errors import CodecConfigError, ConfigError, PayloadDecryptionError
 
 KEY_1 = generate_key()
 KEY_2 = generate_key()

@@ -8,14 +8,16 @@ import pytest
 from pydantic import ValidationError
 
 from activities.mcp.transport import resolve
-from taskcraft.errors import ConfigError
-from taskcraft.mcp import (
-    McpCallResult,
+from taskcraft.errors import (
+    ConfigError,
     McpCallTimeoutError,
     McpMissingVariableError,
+    McpUnavailableError,
+)
+from taskcraft.mcp import (
+    McpCallResult,
     McpServerConfig,
     McpToolInfo,
-    McpUnavailableError,
     mcp_tool_name,
     split_mcp_tool_name,
     substitute,

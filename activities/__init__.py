@@ -1,19 +1,6 @@
-"""Activities: all of Taskcraft's I/O (model providers, tools, connectors, notifications)."""
+"""Activities: all of Taskcraft's I/O (model providers, tools, MCP, notifications).
 
-from activities.agent_activity import AgentActivities
-from activities.model_activity import ModelActivities
-from activities.notify import NotifyActivities, NotifySettings
-from activities.store import BlobStorageDriver, BlobStore, ConversationStore, FolderBlobStore
-from activities.tool_activity import ToolActivities
-
-__all__ = [
-    "AgentActivities",
-    "BlobStorageDriver",
-    "BlobStore",
-    "ConversationStore",
-    "FolderBlobStore",
-    "ModelActivities",
-    "NotifyActivities",
-    "NotifySettings",
-    "ToolActivities",
-]
+Import the module you need (``activities.model_activity``, ``activities.tool_activity``,
+...): this package imports nothing itself, so reading one of them does not start the
+MCP SDK or every tool's dependencies.
+"""

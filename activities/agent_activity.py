@@ -22,15 +22,20 @@ from temporalio.exceptions import ApplicationError
 
 from activities.log_context import activity_log_context
 from activities.mcp import McpConnections
-from activities.store import BlobStore, canonical_json
 from activities.tools.mcp_tools import is_mcp_pattern, pin_mcp_tools
 from activities.tools.registry import ToolRegistry
 from taskcraft.agents import AgentSpec, PinnedAgent, ToolSpec
+from taskcraft.blobs import BlobStore, canonical_json
 from taskcraft.budgets import ModelPrice
 from taskcraft.calls import PIN_ACTIVITY, PinAgentResult, ResolveAgentInput
-from taskcraft.errors import ConfigError, ErrorType, PolicyFileError, TaskcraftError
+from taskcraft.errors import (
+    ConfigError,
+    ErrorType,
+    McpUnavailableError,
+    PolicyFileError,
+    TaskcraftError,
+)
 from taskcraft.inputs import validate_inputs
-from taskcraft.mcp import McpUnavailableError
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy.loader import load_named_policy
 

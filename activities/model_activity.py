@@ -11,14 +11,15 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.conversations import ConversationStore
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.models.base import ModelAdapter
 from activities.models.offline import OfflineModel
 from activities.models.settings import ProviderSettings, build_adapter
 from activities.models.tool_names import WireNames
-from activities.store import BlobStore, ConversationStore
 from taskcraft.agents import ToolSpec
+from taskcraft.blobs import BlobStore
 from taskcraft.calls import (
     MODEL_ACTIVITY,
     ModelCallInput,

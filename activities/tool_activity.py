@@ -18,11 +18,11 @@ from temporalio.exceptions import ApplicationError
 from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.mcp import McpConnections
-from activities.store import BlobStore
 from activities.tools.registry import ToolRegistry
+from taskcraft.blobs import BlobStore
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
-from taskcraft.errors import ConfigError, ErrorType
-from taskcraft.mcp import McpUnavailableError, split_mcp_tool_name
+from taskcraft.errors import ConfigError, ErrorType, McpUnavailableError
+from taskcraft.mcp import split_mcp_tool_name
 from taskcraft.policy import Effect, Policy, PolicyContext, PolicyDecision, evaluate_tool_call
 from taskcraft.redact import redact
 from taskcraft.tools import NotDelivered, ToolContext, ToolError

@@ -14,10 +14,11 @@ from __future__ import annotations
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
-from activities.s3_store import BLOB_STORE_ENV, S3BlobStore
-from activities.store import BlobStore, FolderBlobStore
 from infra.codec import codec_from_env
+from infra.folder_store import FolderBlobStore
+from infra.s3_store import BLOB_STORE_ENV, S3BlobStore
 from infra.settings import Settings
+from taskcraft.blobs import BlobStore
 
 
 def open_blob_store(settings: Settings) -> BlobStore:

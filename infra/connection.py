@@ -26,8 +26,8 @@ from temporalio.converter import (
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 
-from activities.store import BlobStorageDriver
 from infra.blob_store import open_blob_store
+from infra.claim_check import BlobStorageDriver
 from infra.codec import codec_from_env
 from infra.settings import Settings
 from taskcraft.errors import ConfigError, TemporalUnavailableError

@@ -22,10 +22,10 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.agent_activity import AgentActivities
+from activities.conversations import ConversationStore
 from activities.mcp import McpConnections
 from activities.model_activity import ModelActivities
 from activities.notify import NotifyActivities, NotifySettings
-from activities.store import ConversationStore
 from activities.tool_activity import ToolActivities
 from activities.tools import ToolRegistry, builtin_tools
 from infra.blob_store import open_record_store

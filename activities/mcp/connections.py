@@ -48,14 +48,8 @@ from activities.mcp.failures import is_connection_closed
 from activities.mcp.results import call_result, tool_info
 from activities.mcp.session import LiveSession
 from activities.mcp.transport import resolve
-from taskcraft.errors import ConfigError
-from taskcraft.mcp import (
-    McpCallResult,
-    McpCallTimeoutError,
-    McpServerConfig,
-    McpToolInfo,
-    McpUnavailableError,
-)
+from taskcraft.errors import ConfigError, McpCallTimeoutError, McpUnavailableError
+from taskcraft.mcp import McpCallResult, McpServerConfig, McpToolInfo
 
 log = structlog.stdlib.get_logger("taskcraft.mcp")
 

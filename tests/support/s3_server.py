@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from activities.s3_store import BLOB_STORE_ENV
+from infra.s3_store import BLOB_STORE_ENV
 
 
 @dataclass(frozen=True)

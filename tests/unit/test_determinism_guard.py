@@ -120,7 +120,7 @@ def test_workflow_module_is_deterministic(path: Path) -> None:
         "import os\nos.environ['X']",
         "import httpx",
         "open('f').read()",
-        "from activities.store import BlobStore",
+        "from activities.conversations import ConversationStore",
         "import asyncio\nasync def f():\n    await asyncio.sleep(1)",
     ],
 )

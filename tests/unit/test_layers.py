@@ -8,6 +8,8 @@ task's own package nothing writes a task's state.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,7 +144,7 @@ def test_only_the_running_tasks_own_package_writes_its_state() -> None:
 @pytest.mark.parametrize(
     ("snippet", "forbidden"),
     [
-        ("from activities.store import BlobStore", {"activities"}),
+        ("from activities.conversations import ConversationStore", {"activities"}),
         ("import infra.settings", {"infra"}),
         ("from cli import tasks", {"cli"}),
     ],
@@ -166,3 +168,16 @@ def test_the_state_check_catches_writes(snippet: str) -> None:
 
 def test_the_state_check_allows_reads() -> None:
     assert state_writes("x = task.state.step\nprint(task.state.notes[0])", "x.py") == []
+
+
+def test_the_cli_loads_no_activity_code() -> None:
+    """`taskcraft status` must not pay for the MCP SDK and every tool's dependencies."""
+    probe = (
+        "import sys, cli.app, inbox.app, taskcraft_client\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('activities', 'worker', 'examples', 'mcp')))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 
 from activities.mcp import McpConnections
-from taskcraft.errors import ConfigError
-from taskcraft.mcp import (
+from taskcraft.errors import (
+    ConfigError,
     McpCallTimeoutError,
     McpMissingVariableError,
-    McpServerConfig,
     McpUnavailableError,
 )
+from taskcraft.mcp import McpServerConfig
 from tests.support.mcp_server import (
     RunningHttpServer,
     logged_calls,
@@ -131,10 +131,16 @@ async def test_a_connection_idle_past_its_connect_timeout_still_serves_calls(
     any_server: McpServerConfig,
 ) -> None:
     """The connect deadline bounds the handshake only, not the session's life."""
-    short = any_server.model_copy(update={"connect_timeout_s": 2.0})
+    # The deadline must be one the handshake meets on this machine today (a loaded CI
+    # box starts a Python MCP server slowly), so time one handshake first.
+    started = time.monotonic()
+    async with McpConnections([any_server], env={}) as connections:
+        await connections.call_tool("tools", "echo", {"text": "warm-up"})
+    deadline_s = max(2.0, 3 * (time.monotonic() - started))
+    short = any_server.model_copy(update={"connect_timeout_s": deadline_s})
     async with McpConnections([short], env={}) as connections:
         await connections.call_tool("tools", "echo", {"text": "first"})
-        await asyncio.sleep(2.5)  # the one thing this test is about: time passing
+        await asyncio.sleep(deadline_s + 0.5)  # the one thing this test is about: time passing
         later = await connections.call_tool("tools", "echo", {"text": "later"})
     assert later.text == "later"
 

@@ -10,7 +10,6 @@ PACKAGES = [
     "taskcraft",
     "taskcraft.policy",
     "workflows",
-    "activities",
     "activities.models",
     "activities.tools",
     "activities.mcp",
@@ -29,6 +28,19 @@ def test_package_declares_and_exports_its_public_names(package: str) -> None:
     assert len(names) == len(set(names)), f"{package}.__all__ repeats a name"
     for name in names:
         assert getattr(module, name, None) is not None, f"{package}.{name} does not import"
+
+
+def test_activities_package_imports_nothing() -> None:
+    """Its modules are imported one by one; the package itself must stay free to import."""
+    import types
+
+    module = importlib.import_module("activities")
+    defined = {
+        name: value
+        for name, value in vars(module).items()
+        if not name.startswith("__") and not isinstance(value, types.ModuleType)
+    }
+    assert defined == {}  # submodules imported elsewhere appear as attributes; nothing else
 
 
 def test_neutral_core_imports_only_stdlib_and_pydantic() -> None:

@@ -8,12 +8,13 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import StorageDriverRetrieveContext, StorageDriverStoreContext
 
-from activities.s3_store import BLOB_STORE_ENV, S3BlobStore, S3Location
-from activities.store import BlobMissingError, BlobStorageDriver, ConversationStore
+from activities.conversations import ConversationStore
 from infra.blob_store import open_blob_store
+from infra.claim_check import BlobStorageDriver
 from infra.connection import data_converter
+from infra.s3_store import BLOB_STORE_ENV, S3BlobStore, S3Location
 from infra.settings import Settings
-from taskcraft.errors import ConfigError
+from taskcraft.errors import BlobMissingError, ConfigError
 from taskcraft.messages import Message
 from tests.support.s3_server import S3Bucket, create_bucket, s3_server
 

@@ -10,14 +10,12 @@ import pytest
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import StorageDriverRetrieveContext, StorageDriverStoreContext
 
-from activities.store import (
-    BlobMissingError,
-    BlobStorageDriver,
-    ConversationStore,
-    FolderBlobStore,
-)
+from activities.conversations import ConversationStore
+from infra.claim_check import BlobStorageDriver
 from infra.connection import data_converter
+from infra.folder_store import FolderBlobStore
 from infra.settings import Settings
+from taskcraft.errors import BlobMissingError
 from taskcraft.messages import Message, Role, ToolCall
 
 

@@ -19,9 +19,9 @@ from importlib import import_module
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.store import BlobMissingError, BlobStore, blob_ref, check_ref
 from taskcraft.aws_settings import AwsAccess, first_set
-from taskcraft.errors import ConfigError
+from taskcraft.blobs import BlobStore, blob_ref, check_ref
+from taskcraft.errors import BlobMissingError, ConfigError
 
 BLOB_STORE_ENV = "TASKCRAFT_BLOB_STORE"
 _NO_BOTOCORE = f"{BLOB_STORE_ENV}=s3://… needs botocore: install taskcraft[aws]"

@@ -56,7 +56,13 @@ def _local_command(args: argparse.Namespace, settings: Settings) -> int:
         if args.policy_command == "check":
             code, text = policy_cmd.check(args.file)
         else:
-            code, text = policy_cmd.explain(args.file, args.tool, args.args)
+            code, text = policy_cmd.explain(
+                args.file,
+                args.tool,
+                args.args,
+                workspace_root=args.workspace,
+                declared=policy_cmd.declared_by(args.tool, settings),
+            )
         print(text, file=sys.stderr if code else sys.stdout)
         return code
     if args.command == "codec-server":

@@ -132,6 +132,9 @@ def _policies(sub: Subparsers) -> None:
     explain.add_argument("file")
     explain.add_argument("--tool", required=True)
     explain.add_argument("--args", default="{}", help="the call's arguments as JSON")
+    explain.add_argument(
+        "--workspace", help="judge absolute paths against this workspace (an absolute path)"
+    )
 
 
 def _local(sub: Subparsers) -> None:

@@ -13,7 +13,9 @@ that is not a JSON object.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
+from infra.settings import Settings
 from taskcraft.errors import PolicyFileError
 from taskcraft.policy import (
     Effect,
@@ -42,12 +44,26 @@ def check(path: str) -> tuple[int, str]:
     )
 
 
+@dataclass(frozen=True)
+class Declared:
+    """What a tool says about its arguments, as the worker hands it to the policy."""
+
+    arg_kinds: dict[str, str] = field(default_factory=dict)
+    writes: bool | None = None
+
+
 def explain(
-    path: str, tool: str, args_json: str, workspace_root: str | None = None
+    path: str,
+    tool: str,
+    args_json: str,
+    workspace_root: str | None = None,
+    declared: Declared | None = None,
 ) -> tuple[int, str]:
     """Which rule of the policy at ``path`` decides a call of ``tool`` with these arguments.
 
     ``workspace_root``: judge absolute paths against this workspace, as a worker would.
+    ``declared``: the tool's declared argument kinds and writes (``None``: a tool this
+    process does not know, judged by name and arguments alone).
     """
     try:
         arguments = json.loads(args_json)
@@ -62,7 +78,11 @@ def explain(
             f"not {type(arguments).__name__}"
         )
     try:
-        context = PolicyContext(workspace_root=workspace_root)
+        context = PolicyContext(
+            workspace_root=workspace_root,
+            arg_kinds=declared.arg_kinds if declared else {},
+            writes=declared.writes if declared else None,
+        )
     except ValueError:
         return (
             EXIT_BAD_INPUT,
@@ -72,11 +92,15 @@ def explain(
         policy = load_policy(path)
     except PolicyFileError as error:
         return EXIT_BAD_POLICY, _error_lines(error)
-    return EXIT_OK, _explanation(policy, tool, arguments, context)
+    return EXIT_OK, _explanation(policy, tool, arguments, context, declared)
 
 
 def _explanation(
-    policy: Policy, tool: str, arguments: dict[str, object], context: PolicyContext
+    policy: Policy,
+    tool: str,
+    arguments: dict[str, object],
+    context: PolicyContext,
+    declared: Declared | None,
 ) -> str:
     explanation = explain_tool_call(policy, tool, arguments, context)
     decision = explanation.decision
@@ -87,6 +111,7 @@ def _explanation(
     lines = [
         f"policy: {policy.name} (sha256 {policy.content_hash()[:12]})",
         f"call: {tool} {json.dumps(redact(arguments), sort_keys=True)}",
+        f"tool declares: {_declared(declared)}",
         f"decision: {decision.effect.value}",
         f"decided by: {decided_by}",
         f"reason: {decision.reason}",
@@ -106,6 +131,22 @@ def _explanation(
         verdict = "matches" if check.matched else "does not match"
         lines.append(f"  rules[{check.index}] {check.rule_id}: {verdict}: {redact_text(check.why)}")
     return "\n".join(lines)
+
+
+def declared_by(tool: str, settings: Settings) -> Declared | None:
+    """What ``tool`` declares, looked up where a worker of these settings finds it."""
+    from infra.catalog import tool_named
+
+    found = tool_named(tool, settings)
+    return None if found is None else Declared(dict(found.arg_kinds), found.writes)
+
+
+def _declared(declared: Declared | None) -> str:
+    if declared is None:
+        return "nothing known here (not a built-in or agent-folder tool): judged by name only"
+    kinds = ", ".join(f"{arg}={kind}" for arg, kind in sorted(declared.arg_kinds.items()))
+    writes = {None: "writes not declared", True: "writes", False: "read-only"}[declared.writes]
+    return f"{kinds or 'no argument kinds'}; {writes}"
 
 
 def _error_lines(error: PolicyFileError) -> str:

@@ -83,6 +83,16 @@ def catalog_for(settings: Settings) -> Catalog:
     )
 
 
+def tool_named(name: str, settings: Settings) -> Tool[Any] | None:
+    """A built-in tool or one from an agent folder's modules, as a worker would offer it."""
+    from activities.tools.builtin import builtin_tools  # only when asked: it loads every tool
+
+    for candidate in [*builtin_tools(), *catalog_for(settings).tools]:
+        if candidate.name == name:
+            return candidate
+    return None
+
+
 def load_catalog(
     folders: Iterable[Path],
     *,

@@ -7,10 +7,21 @@ from pathlib import Path
 
 import pytest
 
-from cli.policy_cmd import EXIT_BAD_INPUT, EXIT_BAD_POLICY, EXIT_OK, check, explain
+from cli.app import main
+from cli.policy_cmd import (
+    EXIT_BAD_INPUT,
+    EXIT_BAD_POLICY,
+    EXIT_OK,
+    Declared,
+    check,
+    declared_by,
+    explain,
+)
+from infra.settings import Settings
 from taskcraft.policy import builtin_policy_dir, load_policy
 
 DEFAULT = str(builtin_policy_dir() / "default.toml")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -190,3 +201,35 @@ def test_explain_with_a_broken_policy(broken_policy: str) -> None:
     code, text = explain(broken_policy, "x", "{}")
     assert code == EXIT_BAD_POLICY
     assert all(line.startswith("Error: ") for line in text.splitlines())
+
+
+def test_explain_judges_a_tool_by_what_it_declares_as_a_worker_does() -> None:
+    """A user tool the policy never names is still governed by the kinds it declares."""
+    arguments = json.dumps({"script": "rm -rf ~/"})
+    declared = Declared(arg_kinds={"script": "shell"}, writes=True)
+    code, text = explain(DEFAULT, "deploy_runner", arguments, declared=declared)
+    assert code == EXIT_OK
+    assert "decision: deny" in text
+    assert "decided by: rule 'declared-shell-no-destructive'" in text
+    assert "tool declares: script=shell; writes" in text
+    unknown = explain(DEFAULT, "deploy_runner", arguments)[1]
+    assert "decision: require_approval" in unknown
+    assert "tool declares: nothing known here" in unknown
+
+
+def test_declared_by_finds_built_in_and_agent_folder_tools() -> None:
+    settings = Settings.from_env({"TASKCRAFT_AGENTS": str(ROOT / "examples" / "guide")})
+    assert declared_by("run_shell", settings) == Declared({"command": "shell"}, writes=True)
+    assert declared_by("word_count", settings) == Declared({}, writes=False)
+    assert declared_by("no_such_tool", settings) is None
+
+
+def test_explain_command_line_uses_the_declarations(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["policy", "explain", DEFAULT, "--tool", "read_file", "--args", '{"path": "/srv/ws/a.txt"}',
+         "--workspace", "/srv/ws"]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == EXIT_OK
+    assert "tool declares: path=workspace_path; read-only" in out
+    assert "decision: allow" in out

@@ -123,6 +123,8 @@ class ModelActivities:
                 input_tokens=completion.usage.input_tokens,
                 output_tokens=completion.usage.output_tokens,
                 offline=inp.model.is_offline,
+                stop_reason=completion.stop_reason.value,
+                stop_detail=completion.stop_detail,
             )
             return ModelCallResult(
                 message=completion.message,
@@ -130,6 +132,8 @@ class ModelActivities:
                 model=inp.model.ref,
                 offline=inp.model.is_offline,
                 conversation_ref=ref,
+                stop_reason=completion.stop_reason,
+                stop_detail=completion.stop_detail,
             )
 
 

@@ -15,7 +15,7 @@ from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.models.base import ModelAdapter
 from activities.models.offline import OfflineModel
-from activities.models.settings import ProviderSettings, build_adapter
+from activities.models.settings import ProviderSettings, build_adapter, operator_fix
 from activities.models.tool_names import WireNames
 from activities.store import BlobStore, ConversationStore
 from taskcraft.agents import ToolSpec
@@ -23,6 +23,7 @@ from taskcraft.calls import (
     MODEL_ACTIVITY,
     ModelCallInput,
     ModelCallResult,
+    ModelFailureDetails,
 )
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Usage
@@ -103,7 +104,10 @@ class ModelActivities:
                         )
             except ApplicationError as error:
                 _record_call(inp, outcome=error.type or "error")
-                raise
+                explained = _with_fix(error, inp.model.provider)
+                if explained is error:
+                    raise
+                raise explained from None
             except TimeoutError:
                 if not deadline.expired():
                     raise
@@ -135,6 +139,23 @@ class ModelActivities:
                 stop_reason=completion.stop_reason,
                 stop_detail=completion.stop_detail,
             )
+
+
+def _with_fix(error: ApplicationError, provider: str) -> ApplicationError:
+    """A failure carrying ``ModelFailureDetails`` without a fix, with the setting to fix
+    added (the adapters know what the provider answered, not the worker's variables)."""
+    first = error.details[0] if error.details else None
+    if not isinstance(first, dict) or first.get("fix"):
+        return error
+    details = ModelFailureDetails.model_validate(first)
+    details.fix = operator_fix(provider, error.type or "")
+    return ApplicationError(
+        error.message,
+        details.model_dump(),
+        type=error.type,
+        non_retryable=error.non_retryable,
+        next_retry_delay=error.next_retry_delay,
+    )
 
 
 def _record_call(inp: ModelCallInput, *, outcome: str, usage: Usage | None = None) -> None:

@@ -61,6 +61,17 @@ class ModelCallResult(BaseModel):
     stop_detail: str = ""
 
 
+class ModelFailureDetails(BaseModel):
+    """The details of a model failure only an operator can fix (``ApplicationError.details``).
+
+    Auth failures, unknown models and providers not configured carry one, so the task's
+    status line says what answered and what to change on the workers.
+    """
+
+    answer: str  # what happened: "answered 401 Unauthorized", "is not configured"
+    fix: str = ""  # what to change: "fix OPENAI_API_KEY on the workers"
+
+
 class ToolCallInput(BaseModel):
     task_id: str
     step: int

@@ -209,7 +209,9 @@ async def test_recovery_window_exhausted_ends_failed_with_the_cause(
     )
     assert f"anthropic:{backup}: ModelUnavailable: " in state.error
     assert "still down" in state.error
-    # Waits of 60, 120, 240, 480, 600, 600, 600, 600 and the last 300 s: ten rounds.
+    # Waits of 60, 120, 240, 480, 600, 600, 600, 600, then 180 s to a last round that
+    # leaves a pass of tries (2 x 60 s) before the window closes: ten rounds; then the
+    # task waits out the window and fails when it closes.
     assert providers.count(model=primary) == 10
     assert providers.count(model=backup) == 10
     assert timedelta(seconds=3600) <= elapsed < timedelta(seconds=3660)

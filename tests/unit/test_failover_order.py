@@ -5,6 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    RetryState,
+    TimeoutError,
+    TimeoutType,
+)
 
 from taskcraft.model_ref import ModelRef, ModelRetry
 from workflows.task.model_budget import (
@@ -12,6 +19,7 @@ from workflows.task.model_budget import (
     CallBudget,
     Failure,
     attempts_within,
+    describe_failure,
     next_try_at,
     probe_pass_s,
     worth_a_full_try,
@@ -123,3 +131,79 @@ def test_the_next_try_keeps_room_for_a_pass_inside_the_window(
         NOW + timedelta(seconds=now_s), timedelta(seconds=delay_s), WINDOW_CLOSES, lead
     )
     assert at == NOW + timedelta(seconds=expected_s)
+
+
+# ----- how a failure reads ------------------------------------------------------------------
+
+
+def activity_error(cause: BaseException, retry_state: RetryState | None = None) -> ActivityError:
+    error = ActivityError(
+        "activity failed",
+        scheduled_event_id=5,
+        started_event_id=6,
+        identity="worker",
+        activity_type="taskcraft.model.complete",
+        activity_id="2",
+        retry_state=retry_state,
+    )
+    error.__cause__ = cause
+    return error
+
+
+A_REF = ModelRef(ref="openai:gpt-4o")
+
+
+def test_a_wrong_key_says_what_answered_and_what_to_fix() -> None:
+    details = {"answer": "answered 401 Unauthorized", "fix": "fix OPENAI_API_KEY on the workers"}
+    cause = ApplicationError("openai answered HTTP 401", details, type="ModelAuthFailed")
+    failure = describe_failure(A_REF, activity_error(cause), 4)
+    assert failure.text == "openai:gpt-4o: ModelAuthFailed: openai answered HTTP 401"
+    assert not failure.retryable
+    assert failure.operator_fix == (
+        "openai:gpt-4o answered 401 Unauthorized; fix OPENAI_API_KEY on the workers"
+    )
+
+
+def test_an_operator_failure_from_an_older_worker_still_names_the_provider() -> None:
+    cause = ApplicationError("not configured", type="ModelNotConfigured", non_retryable=True)
+    failure = describe_failure(A_REF, activity_error(cause), 1)
+    assert failure.operator_fix == (
+        "openai:gpt-4o failed (ModelNotConfigured); fix the workers' openai settings"
+    )
+
+
+def test_an_outage_needs_no_operator() -> None:
+    cause = ApplicationError("503", type="ModelUnavailable")
+    failure = describe_failure(A_REF, activity_error(cause, RetryState.MAXIMUM_ATTEMPTS_REACHED), 4)
+    assert failure.text == "openai:gpt-4o: ModelUnavailable: 503 (gave up after 4 attempts)"
+    assert (failure.retryable, failure.timed_out, failure.operator_fix) == (True, False, "")
+
+
+def test_a_call_the_window_cut_short_reads_as_its_last_failure() -> None:
+    """Temporal ends it with a schedule-to-close timeout (or no retry left in time); the
+    record says what the model last answered, and why no attempt followed."""
+    last = ApplicationError("503", type="ModelUnavailable")
+    timeout = TimeoutError(
+        "timed out", type=TimeoutType.SCHEDULE_TO_CLOSE, last_heartbeat_details=[]
+    )
+    timeout.__cause__ = last
+    cut = describe_failure(A_REF, activity_error(timeout, RetryState.TIMEOUT), 3)
+    assert cut.text == (
+        "openai:gpt-4o: ModelUnavailable: 503 (stopped when the recovery window closed)"
+    )
+    no_time = describe_failure(A_REF, activity_error(last, RetryState.TIMEOUT), 3)
+    assert no_time.text == (
+        "openai:gpt-4o: ModelUnavailable: 503 (no time left in the recovery window for "
+        "another attempt)"
+    )
+
+
+def test_a_temporal_timeout_is_a_model_timeout() -> None:
+    timeout = TimeoutError("timed out", type=TimeoutType.START_TO_CLOSE, last_heartbeat_details=[])
+    failure = describe_failure(
+        A_REF, activity_error(timeout, RetryState.MAXIMUM_ATTEMPTS_REACHED), 1
+    )
+    assert failure.text == (
+        "openai:gpt-4o: ModelTimeout: the model call hit its start-to-close timeout"
+    )
+    assert (failure.retryable, failure.timed_out) == (True, True)

@@ -111,7 +111,7 @@ class Step:
             record.continuations += 1
             if reply.message.tool_calls or not reply.message.content:
                 # Cut off inside a tool call (or before a word): never run a partial call;
-                # forget this answer and ask again from where the turn began.
+                # forget this answer and ask again from the conversation before it.
                 record.text = "".join(pieces)
                 said = [*said, Message.user(ASK_AGAIN)]
             else:

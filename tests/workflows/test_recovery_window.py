@@ -30,6 +30,9 @@ from workflows.task.model_budget import PROBE_START_TO_CLOSE_S
 
 # The defaults a route gets when it says nothing: 4 attempts, backoff 2 s, 4 s, 8 s.
 DEFAULT_RETRY = ModelRetry()
+# Between the workflow's clock and an event's time: a workflow task's latency, which a
+# busy machine stretches (the clock only leaps while nothing runs).
+SLACK = timedelta(seconds=5)
 
 
 def unique(name: str) -> str:
@@ -111,15 +114,15 @@ async def test_the_window_opens_at_the_first_failure_and_no_attempt_starts_after
     skipping_data_dir: Path,
     tmp_path: Path,
 ) -> None:
-    """Two models down, default retries (each pass takes 28 s of backoff), a 60 s window:
-    FAILED 60 s after the first call began, as the window says (the old way: ~116 s, as
+    """Two models down, default retries (a pass takes 28 s of backoff), a 120 s window:
+    FAILED 120 s after the first call began, as the window says (the old way: 174 s, as
     the window opened only after the first full pass and was checked between passes);
     every call after the first failure was cut to the time left, and no model call was
     scheduled or started after the window closed."""
     primary, backup = unique("primary"), unique("backup")
     providers.set_default(fault(503, "primary down"), model=primary)
     providers.set_default(fault(503, "backup down"), model=backup)
-    window = timedelta(seconds=60)
+    window = timedelta(seconds=120)
     spec = AgentSpec(
         name="windowed",
         instructions="Answer.",
@@ -135,26 +138,26 @@ async def test_the_window_opens_at_the_first_failure_and_no_attempt_starts_after
     assert state.status is TaskStatus.FAILED
     assert state.error is not None
     assert state.error.startswith(
-        "every model in the route kept failing for 60s (the recovery window); last failures: "
+        "every model in the route kept failing for 120s (the recovery window); last failures: "
         f"openai:{primary}: ModelUnavailable: "
     )
     calls = model_calls(history)
     first_call = at(calls[0])
 
     failed_at = at(event_of(history, "workflow_execution_failed_event_attributes"))
-    assert abs(failed_at - first_call - window) < timedelta(seconds=1)
+    assert abs(failed_at - first_call - window) < SLACK
     closes_at = first_call + window
     for event in [*calls, *started_attempts(history)]:
-        assert at(event) < closes_at
+        assert at(event) < closes_at + SLACK
     for event in calls[1:]:  # after the first failure: held inside what was left
         scheduled = event.activity_task_scheduled_event_attributes
         cut_at = at(event) + scheduled.schedule_to_close_timeout.ToTimedelta()
-        assert cut_at <= closes_at + timedelta(seconds=1)
-        left = closes_at - at(event) + timedelta(seconds=1)
-        assert scheduled.start_to_close_timeout.ToTimedelta() <= left
-    # The first pass: every default attempt of both (4 + 4), then the try after 30 s.
-    assert providers.count(model=primary) >= 5
-    assert providers.count(model=backup) >= 5
+        assert cut_at <= closes_at + SLACK
+        assert scheduled.start_to_close_timeout.ToTimedelta() <= closes_at - at(event) + SLACK
+    # The first pass: every default attempt of both (4 + 4), then at least the tries 30 s
+    # later (with 62 s left), before the window closed.
+    assert providers.count(model=primary) >= 4 + 1
+    assert providers.count(model=backup) >= 4 + 1
 
 
 async def test_after_a_wait_a_model_that_recovered_answers_after_one_try_of_one_still_down(

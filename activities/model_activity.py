@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import httpx
+from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -147,7 +148,10 @@ def _with_fix(error: ApplicationError, provider: str) -> ApplicationError:
     first = error.details[0] if error.details else None
     if not isinstance(first, dict) or first.get("fix"):
         return error
-    details = ModelFailureDetails.model_validate(first)
+    try:
+        details = ModelFailureDetails.model_validate(first)
+    except ValidationError:
+        return error  # not ours: pass it on as it is
     details.fix = operator_fix(provider, error.type or "")
     return ApplicationError(
         error.message,

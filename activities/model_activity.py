@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import httpx
+from pydantic import ValidationError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -16,7 +17,7 @@ from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.models.base import ModelAdapter
 from activities.models.offline import OfflineModel
-from activities.models.settings import ProviderSettings, build_adapter
+from activities.models.settings import ProviderSettings, build_adapter, operator_fix
 from activities.models.tool_names import WireNames
 from taskcraft.agents import ToolSpec
 from taskcraft.blobs import BlobStore
@@ -24,6 +25,7 @@ from taskcraft.calls import (
     MODEL_ACTIVITY,
     ModelCallInput,
     ModelCallResult,
+    ModelFailureDetails,
 )
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Usage
@@ -105,7 +107,10 @@ class ModelActivities:
                         )
             except ApplicationError as error:
                 _record_call(inp, outcome=error.type or "error")
-                raise
+                explained = _with_fix(error, inp.model.provider)
+                if explained is error:
+                    raise
+                raise explained from None
             except TimeoutError:
                 if not deadline.expired():
                     raise
@@ -125,6 +130,8 @@ class ModelActivities:
                 input_tokens=completion.usage.input_tokens,
                 output_tokens=completion.usage.output_tokens,
                 offline=inp.model.is_offline,
+                stop_reason=completion.stop_reason.value,
+                stop_detail=completion.stop_detail,
             )
             return ModelCallResult(
                 message=completion.message,
@@ -132,7 +139,29 @@ class ModelActivities:
                 model=inp.model.ref,
                 offline=inp.model.is_offline,
                 conversation_ref=ref,
+                stop_reason=completion.stop_reason,
+                stop_detail=completion.stop_detail,
             )
+
+
+def _with_fix(error: ApplicationError, provider: str) -> ApplicationError:
+    """A failure carrying ``ModelFailureDetails`` without a fix, with the setting to fix
+    added (the adapters know what the provider answered, not the worker's variables)."""
+    first = error.details[0] if error.details else None
+    if not isinstance(first, dict) or first.get("fix"):
+        return error
+    try:
+        details = ModelFailureDetails.model_validate(first)
+    except ValidationError:
+        return error  # not ours: pass it on as it is
+    details.fix = operator_fix(provider, error.type or "")
+    return ApplicationError(
+        error.message,
+        details.model_dump(),
+        type=error.type,
+        non_retryable=error.non_retryable,
+        next_retry_delay=error.next_retry_delay,
+    )
 
 
 def _record_call(inp: ModelCallInput, *, outcome: str, usage: Usage | None = None) -> None:

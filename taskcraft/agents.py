@@ -9,6 +9,7 @@ never changes a task that is already running, and replays see exactly what ran.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -70,8 +71,20 @@ class StepRoute(BaseModel):
     route: list[ModelRef]
 
 
+class OnConfigError(StrEnum):
+    """What a task does when its route is down and a failure is one only an operator can
+    fix: an auth failure (401/403), an unknown model (404), a provider not configured."""
+
+    WAIT = "wait"  # RECOVERING, saying what to fix; `taskcraft resume` tries again at once
+    FAIL = "fail"  # FAILED at once, with what to fix
+
+
 class RecoverySettings(BaseModel):
-    """How long a task waits in RECOVERING when every model in its route is down."""
+    """How long a task waits in RECOVERING when every model in its route is down.
+
+    The window opens when the first model call of a turn fails; no model call starts
+    after it closes, and the task fails when it closes.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -82,6 +95,7 @@ class RecoverySettings(BaseModel):
     # A model that failed is tried last, not first, for this long: later steps do not pay
     # its retries again while its provider is down. 0 tries the route in order each time.
     failover_cooldown_s: Seconds = Field(default=300.0, ge=0)
+    on_config_error: OnConfigError = OnConfigError.WAIT
 
 
 class AgentSpec(BaseModel):

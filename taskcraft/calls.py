@@ -7,6 +7,7 @@ travels as a content-addressed reference plus the messages added since, never wh
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -35,12 +36,40 @@ class ModelCallInput(BaseModel):
     new_messages: list[Message]
 
 
+class StopReason(StrEnum):
+    """How a model's answer ended, whatever the provider called it."""
+
+    END = "end"  # finished: a final answer or complete tool calls
+    # Cut off at the output limit (OpenAI ``finish_reason: "length"``, Anthropic
+    # ``stop_reason: "max_tokens"``): the text is partial, tool calls may be broken.
+    LENGTH = "length"
+    # Stopped by the provider's filter (``finish_reason: "content_filter"``, Anthropic
+    # ``stop_reason: "refusal"``): not an answer.
+    CONTENT_FILTER = "content_filter"
+
+
 class ModelCallResult(BaseModel):
     message: Message
     usage: Usage = Field(default_factory=Usage)
     model: str  # the reference that answered
     offline: bool = False
     conversation_ref: str  # the conversation including ``message``
+    # Answers recorded before stop reasons were reported decode as a normal end.
+    stop_reason: StopReason = StopReason.END
+    # The provider's own words for a stop that was not a normal end, for people reading
+    # the failure: 'finish_reason "content_filter"', 'stop_reason "max_tokens"'.
+    stop_detail: str = ""
+
+
+class ModelFailureDetails(BaseModel):
+    """The details of a model failure only an operator can fix (``ApplicationError.details``).
+
+    Auth failures, unknown models and providers not configured carry one, so the task's
+    status line says what answered and what to change on the workers.
+    """
+
+    answer: str  # what happened: "answered 401 Unauthorized", "is not configured"
+    fix: str = ""  # what to change: "fix OPENAI_API_KEY on the workers"
 
 
 class ToolCallInput(BaseModel):

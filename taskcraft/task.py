@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from taskcraft.agents import PinnedAgent
 from taskcraft.approvals import ApprovalRequest, DecisionRecord
 from taskcraft.budgets import BudgetUsage
+from taskcraft.calls import StopReason
 from taskcraft.messages import Message, Usage
 from taskcraft.policy import Effect
 from taskcraft.status import TaskStatus
@@ -59,6 +60,12 @@ class StepRecord(BaseModel):
     model_finished_at: datetime | None = None
     finished_at: datetime | None = None
     failovers: list[str] = Field(default_factory=list)  # refs that failed before this answer
+    # How the model's answer ended when it did not simply end: LENGTH (cut off at the
+    # output limit, then continued ``continuations`` times) or CONTENT_FILTER (refused);
+    # ``stop_detail`` is the provider's own words, e.g. 'finish_reason "length"'.
+    stop_reason: StopReason = StopReason.END
+    stop_detail: str = ""
+    continuations: int = 0
 
 
 class PolicyRecord(BaseModel):

@@ -14,15 +14,23 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
-from activities.models.base import Completion
+from activities.models.base import Completion, stop_reason
 from activities.models.http_errors import DEFAULT_MAX_RETRY_AFTER_S, malformed, post_json
 from taskcraft.agents import ToolSpec
+from taskcraft.calls import StopReason
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Message, Role, ToolCall, Usage
 
 PROVIDER = "anthropic"
 ANTHROPIC_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 4096
+# ``stop_reason`` values that are not a normal end ("end_turn", "tool_use", "stop_sequence").
+# A full context window cuts the answer off just as the output limit does.
+STOP_REASONS = {
+    "max_tokens": StopReason.LENGTH,
+    "model_context_window_exceeded": StopReason.LENGTH,
+    "refusal": StopReason.CONTENT_FILTER,
+}
 
 
 class AnthropicAdapter:
@@ -157,11 +165,15 @@ def parse_anthropic_message(answer: dict[str, Any]) -> Completion:
             calls.append(_parse_tool_use(block))
         # Other blocks (thinking, citations, server tools) carry nothing the loop uses.
     text = "".join(texts)
-    if not text.strip() and not calls:
+    stop, stop_detail = stop_reason("stop_reason", answer.get("stop_reason"), STOP_REASONS)
+    # Cut off or refused before a word was written is still an answer the step handles.
+    if not text.strip() and not calls and stop is StopReason.END:
         raise malformed(PROVIDER, "empty answer")
     return Completion(
         message=Message(role=Role.ASSISTANT, content=text, tool_calls=calls),
         usage=_parse_usage(answer.get("usage")),
+        stop_reason=stop,
+        stop_detail=stop_detail,
     )
 
 

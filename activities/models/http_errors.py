@@ -14,7 +14,9 @@ as the same ``ApplicationError`` types, with the same retry semantics:
     other 4xx                   ModelBadRequest       non-retryable
 
 Messages quote the provider's own explanation, because "HTTP 400" alone tells an operator
-nothing, but never the API key: a provider that echoes it back gets it redacted.
+nothing, but never the API key: a provider that echoes it back gets it redacted. Auth and
+not-found failures, which only an operator can fix, also carry ``ModelFailureDetails``
+("answered 401 Unauthorized"); the model activity adds which setting to fix.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
+from taskcraft.calls import ModelFailureDetails
 from taskcraft.errors import ErrorType
 
 MAX_PROVIDER_MESSAGE_CHARS = 500
@@ -46,6 +49,8 @@ _CONTEXT_LENGTH_MARKERS = (
     "prompt is too long",
 )
 _RETRY_AFTER_STATUSES = frozenset({429, 503, 529})
+# Failures an operator must fix on the workers: they carry what the provider answered.
+_OPERATOR_FIXES = frozenset({ErrorType.MODEL_AUTH, ErrorType.MODEL_NOT_FOUND})
 
 
 def parse_retry_after(
@@ -113,8 +118,13 @@ def classify_response(
         delay = None
         if retryable and status in _RETRY_AFTER_STATUSES:
             delay = parse_retry_after(response.headers.get("retry-after"), cap_s=max_retry_after_s)
+        details = []
+        if kind in _OPERATOR_FIXES:
+            answered = f"answered {status} {httpx.codes.get_reason_phrase(status)}".rstrip()
+            details.append(ModelFailureDetails(answer=answered).model_dump())
         return ApplicationError(
             f"{provider} answered HTTP {status} ({label}): {detail}",
+            *details,
             type=kind,
             non_retryable=not retryable,
             next_retry_delay=delay,

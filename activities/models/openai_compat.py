@@ -15,13 +15,16 @@ from typing import Any
 import httpx
 from temporalio.exceptions import ApplicationError
 
-from activities.models.base import Completion
+from activities.models.base import Completion, stop_reason
 from activities.models.http_errors import DEFAULT_MAX_RETRY_AFTER_S, malformed, post_json
 from taskcraft.agents import ToolSpec
+from taskcraft.calls import StopReason
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Message, Role, ToolCall, Usage
 
 PROVIDER = "openai"
+# ``finish_reason`` values that are not a normal end ("stop", "tool_calls").
+FINISH_REASONS = {"length": StopReason.LENGTH, "content_filter": StopReason.CONTENT_FILTER}
 
 
 class OpenAICompatAdapter:
@@ -124,11 +127,17 @@ def parse_openai_completion(answer: dict[str, Any]) -> Completion:
         raise malformed(PROVIDER, f"choices[0] has no message in {_excerpt(answer)}")
     text = _content_text(message.get("content"))
     calls = [_parse_tool_call(raw) for raw in message.get("tool_calls") or []]
-    if not text.strip() and not calls:
+    stop, stop_detail = stop_reason(
+        "finish_reason", choices[0].get("finish_reason"), FINISH_REASONS
+    )
+    # Cut off or filtered before a word was written is still an answer the step handles.
+    if not text.strip() and not calls and stop is StopReason.END:
         raise malformed(PROVIDER, "empty answer")
     return Completion(
         message=Message(role=Role.ASSISTANT, content=text, tool_calls=calls),
         usage=_parse_usage(answer.get("usage")),
+        stop_reason=stop,
+        stop_detail=stop_detail,
     )
 
 

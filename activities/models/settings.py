@@ -19,6 +19,7 @@ from activities.models.anthropic import AnthropicAdapter
 from activities.models.base import ModelAdapter
 from activities.models.http_errors import DEFAULT_MAX_RETRY_AFTER_S
 from activities.models.openai_compat import OpenAICompatAdapter
+from taskcraft.calls import ModelFailureDetails
 from taskcraft.errors import ConfigError, ErrorType
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -35,6 +36,22 @@ DEADLINE_MARGIN_S = 10.0
 DEADLINE_MARGIN_FRACTION = 0.2
 
 HTTP_PROVIDERS = ("openai", "anthropic")
+# The worker variables that hold each provider's key and endpoint.
+KEY_VARIABLES = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+BASE_URL_VARIABLES = {"openai": "OPENAI_BASE_URL", "anthropic": "ANTHROPIC_BASE_URL"}
+
+
+def operator_fix(provider: str, kind: str) -> str:
+    """What an operator changes on the workers after ``kind`` (auth, not found, not
+    configured) from ``provider``: the task's status line says it."""
+    key = KEY_VARIABLES.get(provider, f"{provider.upper()}_API_KEY")
+    base_url = BASE_URL_VARIABLES.get(provider, f"{provider.upper()}_BASE_URL")
+    if kind == ErrorType.MODEL_NOT_FOUND:
+        return f"check the model name in the route, and {base_url} on the workers"
+    if kind == ErrorType.MODEL_NOT_CONFIGURED:
+        local = f" (or {base_url} for a local server)" if provider == "openai" else ""
+        return f"set {key}{local} on the workers"
+    return f"fix {key} on the workers"
 
 
 @dataclass(frozen=True)
@@ -119,6 +136,10 @@ def build_adapter(
         raise ApplicationError(
             f"provider {provider!r} is not configured on this worker: {hint} in the "
             "worker's environment and restart it",
+            ModelFailureDetails(
+                answer="is not configured on the worker",
+                fix=operator_fix(provider, ErrorType.MODEL_NOT_CONFIGURED),
+            ).model_dump(),
             type=ErrorType.MODEL_NOT_CONFIGURED,
             non_retryable=True,
         )

@@ -2,7 +2,9 @@
 
 Every path a running task can be on when new code is deployed needs a saved history:
 gates decided every way (approve, reject, edit, timeout, escalation), budgets, pause and
-notes, continue-as-new, failover and RECOVERING, cancellation, and the incident report.
+notes, continue-as-new, failover and RECOVERING (the window closing, one try of each model
+after a wait, a configuration error), answers cut off or filtered, cancellation, and the
+incident report.
 """
 
 from __future__ import annotations
@@ -18,14 +20,21 @@ from temporalio.client import Client, WorkflowHandle
 
 from infra.catalog import catalog_for
 from infra.settings import Settings
-from taskcraft.agents import AgentSpec, RecoverySettings
+from taskcraft.agents import AgentSpec, OnConfigError, RecoverySettings
 from taskcraft.approvals import ApprovalSettings, Decision, DecisionKind, TimeoutOutcome
 from taskcraft.budgets import Budgets, OnExhausted
 from taskcraft.controls import ControlAction, ControlRequest
 from taskcraft.model_ref import ModelRef
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
-from tests.support.fake_providers import FakeProviders, fault, reply
+from tests.support.fake_providers import (
+    FakeProviders,
+    FakeToolCall,
+    fault,
+    filtered,
+    reply,
+    truncated,
+)
 
 SAVE_GOAL = "Summarise the files and save the summary to a file."
 READ_GOAL = "What do the files say?"
@@ -86,6 +95,57 @@ FAILS_OVER = AgentSpec(
         ModelRef(ref="openai:failover-primary?maximum_attempts=1"),
         ModelRef(ref="anthropic:failover-backup"),
     ],
+)
+
+CUT_OFF = AgentSpec(
+    name="cut-off",
+    instructions="Answer in one sentence.",
+    model_route=[ModelRef(ref="openai:cut-off-model?maximum_attempts=1")],
+    tools=["read_file"],
+)
+FILTERED = AgentSpec(
+    name="filtered",
+    instructions="Answer in one sentence.",
+    model_route=[ModelRef(ref="anthropic:filtered-model?maximum_attempts=1")],
+)
+PROBES = AgentSpec(
+    name="probes-after-a-wait",
+    instructions="Answer in one sentence.",
+    model_route=[
+        ModelRef(ref="openai:probe-primary?maximum_attempts=2&initial_interval_s=0.2"),
+        ModelRef(ref="anthropic:probe-backup?maximum_attempts=2&initial_interval_s=0.2"),
+    ],
+    recovery=RecoverySettings(initial_delay_s=1, max_delay_s=2, window_s=600),
+)
+WINDOW_CLOSES = AgentSpec(
+    name="window-closes",
+    instructions="Answer in one sentence.",
+    model_route=[ModelRef(ref="openai:window-model?maximum_attempts=1")],
+    recovery=RecoverySettings(initial_delay_s=1, max_delay_s=2, window_s=3),
+)
+# The next two histories were recorded by the code before the patches they guard (commit
+# b24c5f8; the cut-off answer with this branch's activities beside that workflow code, as in
+# a rolling deploy): they replay the old branches of ``model-route-window-at-first-failure``
+# and ``model-answer-stop-reasons``. Recorded again today they would take the new ones.
+TWO_DOWN = AgentSpec(
+    name="two-models-down",
+    instructions="Answer in one sentence.",
+    model_route=[
+        ModelRef(ref="openai:two-down-primary?maximum_attempts=2&initial_interval_s=0.2"),
+        ModelRef(ref="anthropic:two-down-backup?maximum_attempts=2&initial_interval_s=0.2"),
+    ],
+    recovery=RecoverySettings(initial_delay_s=1, max_delay_s=2, window_s=600),
+)
+CUT_OFF_OLD = AgentSpec(
+    name="cut-off-before-stop-reasons",
+    instructions="Answer in one sentence.",
+    model_route=[ModelRef(ref="openai:cut-off-old-model?maximum_attempts=1")],
+)
+FAILS_ON_CONFIG = AgentSpec(
+    name="fails-on-config",
+    instructions="Answer in one sentence.",
+    model_route=[ModelRef(ref="openai:config-model?maximum_attempts=1")],
+    recovery=RecoverySettings(on_config_error=OnConfigError.FAIL),
 )
 
 
@@ -214,6 +274,52 @@ async def _failed_over(rec: Recording) -> WorkflowHandle[Any, Any]:
     return await _finish(await _start(rec, FAILS_OVER.name, "Say hello."))
 
 
+async def _cut_off(rec: Recording) -> WorkflowHandle[Any, Any]:
+    """Cut off in its text (continued), then inside a tool call (asked again), then done."""
+    rec.providers.script(
+        truncated("The notes say"),
+        truncated(" to ship", [FakeToolCall("read_file", '{"pa', id="cut")]),
+        reply(" the release on Friday."),
+        model="cut-off-model",
+    )
+    return await _finish(await _start(rec, CUT_OFF.name, "Say what the notes say."))
+
+
+async def _filtered(rec: Recording) -> WorkflowHandle[Any, Any]:
+    rec.providers.script(filtered(), model="filtered-model")
+    return await _finish(await _start(rec, FILTERED.name, "Say hello."))
+
+
+async def _two_down(rec: Recording) -> WorkflowHandle[Any, Any]:
+    """Both down for two passes; on the third the primary still fails, the backup answers."""
+    rec.providers.set_default(fault(503, "still down"), model="two-down-primary")
+    rec.providers.script(*[fault(503)] * 4, reply("Back."), model="two-down-backup")
+    return await _finish(await _start(rec, TWO_DOWN.name, "Say hello."))
+
+
+async def _cut_off_old(rec: Recording) -> WorkflowHandle[Any, Any]:
+    rec.providers.script(truncated("The notes say"), model="cut-off-old-model")
+    return await _finish(await _start(rec, CUT_OFF_OLD.name, "Say what the notes say."))
+
+
+async def _probes(rec: Recording) -> WorkflowHandle[Any, Any]:
+    """Both down for the first pass; after the wait the primary's one try fails, the
+    backup's answers."""
+    rec.providers.set_default(fault(503, "still down"), model="probe-primary")
+    rec.providers.script(fault(503), fault(503), reply("Back."), model="probe-backup")
+    return await _finish(await _start(rec, PROBES.name, "Say hello."))
+
+
+async def _window_closes(rec: Recording) -> WorkflowHandle[Any, Any]:
+    rec.providers.set_default(fault(503, "down for good"), model="window-model")
+    return await _finish(await _start(rec, WINDOW_CLOSES.name, "Say hello."))
+
+
+async def _fails_on_config(rec: Recording) -> WorkflowHandle[Any, Any]:
+    rec.providers.set_default(fault(401, "invalid api key"), model="config-model")
+    return await _finish(await _start(rec, FAILS_ON_CONFIG.name, "Say hello."))
+
+
 def _incident(*decisions: Decision) -> RunScenario:
     async def run(rec: Recording) -> WorkflowHandle[Any, Any]:
         handle = await _start(
@@ -262,6 +368,13 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("continued_as_new", _simple(RUNS_OF_ONE_STEP), (RUNS_OF_ONE_STEP,)),
     Scenario("model_recovering", _recovering, (RECOVERS,)),
     Scenario("model_failed_over", _failed_over, (FAILS_OVER,)),
+    Scenario("model_recovering_two_models", _two_down, (TWO_DOWN,)),
+    Scenario("answer_cut_off_taken_as_final", _cut_off_old, (CUT_OFF_OLD,)),
+    Scenario("answer_cut_off_then_continued", _cut_off, (CUT_OFF,)),
+    Scenario("answer_filtered", _filtered, (FILTERED,)),
+    Scenario("model_probed_after_a_wait", _probes, (PROBES,)),
+    Scenario("recovery_window_closed", _window_closes, (WINDOW_CLOSES,)),
+    Scenario("config_error_failed_at_once", _fails_on_config, (FAILS_ON_CONFIG,)),
     Scenario(
         "incident_report_approved",
         _incident(_approve("carol", "ship it")),

@@ -30,8 +30,14 @@ Script format (JSON; every key optional)::
       "retry_after": "3",                # Retry-After header: seconds or an HTTP date
       "body": "<html>oops</html>",       # sent verbatim instead of a rendered body
       "delay_s": 2.5,                    # wait before answering (client timeouts)
+      "stop": "length",                  # how the answer ends (see below); omitted: normally
       "times": 3                         # the step repeated
     }
+
+``stop`` speaks for both wire formats: ``"length"`` is OpenAI's ``finish_reason: "length"``
+and Anthropic's ``stop_reason: "max_tokens"`` (cut off at the output limit);
+``"content_filter"`` is ``finish_reason: "content_filter"`` and ``stop_reason: "refusal"``.
+Any other value is sent as it is, in the provider's field.
 
 From Python::
 
@@ -39,6 +45,7 @@ From Python::
         fake.script(reply(tool_calls=[FakeToolCall("read_file", {"path": "a"})]), reply("ok"))
         fake.script(fault(429, "slow down", retry_after=3), provider="openai")
         fake.set_default(fault(503), model="primary")         # primary always fails
+        fake.script(truncated("The answer is"), reply(" 42."))  # cut off, then continued
         ...
         assert fake.count("anthropic") == 2                   # also count(model="primary")
         body = fake.requests("openai")[0].body                # parsed JSON the client sent
@@ -97,6 +104,7 @@ class Step:
     body: str | None = None
     retry_after: str | None = None
     delay_s: float = 0.0
+    stop: str | None = None  # None: the normal end (see the module docstring)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Step:
@@ -117,6 +125,7 @@ class Step:
             body=data.get("body"),
             retry_after=None if retry_after is None else str(retry_after),
             delay_s=float(data.get("delay_s", 0.0)),
+            stop=data.get("stop"),
         )
 
 
@@ -148,6 +157,16 @@ def fault(
         body=body,
         delay_s=delay_s,
     )
+
+
+def truncated(text: str = "", tool_calls: Sequence[FakeToolCall] = ()) -> Step:
+    """An answer cut off at the output limit: ``finish_reason: "length"``, ``"max_tokens"``."""
+    return Step(text, tuple(tool_calls), stop="length")
+
+
+def filtered(text: str = "") -> Step:
+    """An answer stopped by the provider's filter: ``"content_filter"``, ``"refusal"``."""
+    return Step(text, stop="content_filter")
 
 
 def malformed(body: str = "<html><body>502 Bad Gateway</body></html>") -> Step:
@@ -404,7 +423,15 @@ _ANTHROPIC_ERROR_TYPES = {
 }
 
 
+# ``Step.stop`` in each provider's words.
+_STOP_WORDS = {
+    "openai": {"length": "length", "content_filter": "content_filter"},
+    "anthropic": {"length": "max_tokens", "content_filter": "refusal"},
+}
+
+
 def render_reply(provider: str, step: Step, model: str, sequence: int) -> dict[str, Any]:
+    stop = None if step.stop is None else _STOP_WORDS[provider].get(step.stop, step.stop)
     if provider == "anthropic":
         content: list[dict[str, Any]] = [{"type": "text", "text": step.text}] if step.text else []
         for index, call in enumerate(step.tool_calls):
@@ -423,7 +450,7 @@ def render_reply(provider: str, step: Step, model: str, sequence: int) -> dict[s
             "role": "assistant",
             "model": model,
             "content": content,
-            "stop_reason": "tool_use" if step.tool_calls else "end_turn",
+            "stop_reason": stop or ("tool_use" if step.tool_calls else "end_turn"),
             "stop_sequence": None,
             "usage": {"input_tokens": step.input_tokens, "output_tokens": step.output_tokens},
         }
@@ -449,7 +476,11 @@ def render_reply(provider: str, step: Step, model: str, sequence: int) -> dict[s
         "created": int(datetime.now(UTC).timestamp()),
         "model": model,
         "choices": [
-            {"index": 0, "message": message, "finish_reason": "tool_calls" if calls else "stop"}
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": stop or ("tool_calls" if calls else "stop"),
+            }
         ],
         "usage": {
             "prompt_tokens": step.input_tokens,

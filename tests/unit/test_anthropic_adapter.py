@@ -10,8 +10,16 @@ import pytest
 
 from activities.models.anthropic import AnthropicAdapter
 from taskcraft.agents import ToolSpec
+from taskcraft.calls import StopReason
 from taskcraft.messages import Message, Role, ToolCall, Usage
-from tests.support.fake_providers import FakeProviders, FakeToolCall, Step, reply
+from tests.support.fake_providers import (
+    FakeProviders,
+    FakeToolCall,
+    Step,
+    filtered,
+    reply,
+    truncated,
+)
 
 API_KEY = "sk-ant-test-0123456789"
 READ_FILE = ToolSpec(
@@ -229,6 +237,54 @@ async def test_fake_refuses_unmerged_tool_results(
 
     assert response.status_code == 400
     assert "alternate" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("step", "reason", "detail"),
+    [
+        (reply("Done."), StopReason.END, ""),
+        (reply(tool_calls=[FakeToolCall("read_file", {"path": "a"})]), StopReason.END, ""),
+        (truncated("The answer is"), StopReason.LENGTH, 'stop_reason "max_tokens"'),
+        (truncated(), StopReason.LENGTH, 'stop_reason "max_tokens"'),
+        (
+            Step("Cut", stop="model_context_window_exceeded"),
+            StopReason.LENGTH,
+            'stop_reason "model_context_window_exceeded"',
+        ),
+        (filtered(), StopReason.CONTENT_FILTER, 'stop_reason "refusal"'),
+        (Step("Paused.", stop="pause_turn"), StopReason.END, ""),
+    ],
+    ids=["end-turn", "tool-use", "max-tokens", "max-tokens-empty", "context", "refusal", "other"],
+)
+async def test_stop_reasons_are_reported(
+    fake: FakeProviders,
+    adapter: AnthropicAdapter,
+    step: Step,
+    reason: StopReason,
+    detail: str,
+) -> None:
+    """max_tokens (even before any text) is LENGTH, refusal is CONTENT_FILTER; the others end."""
+    fake.script(step)
+
+    completion = await adapter.complete("claude-test", [Message.user("go")], [READ_FILE])
+
+    assert (completion.stop_reason, completion.stop_detail) == (reason, detail)
+    assert completion.message.content == step.text
+    assert fake.requests("anthropic")[0].body["messages"][0]["role"] == "user"
+
+
+async def test_a_tool_use_cut_off_at_max_tokens_comes_back_marked(
+    fake: FakeProviders, adapter: AnthropicAdapter
+) -> None:
+    """The step, not the adapter, decides never to run a call cut off mid-way."""
+    fake.script(truncated("Reading.", [FakeToolCall("read_file", '{"pa', id="toolu_1")]))
+
+    completion = await adapter.complete("claude-test", [Message.user("go")], [READ_FILE])
+
+    assert completion.stop_reason is StopReason.LENGTH
+    assert completion.message.tool_calls == [
+        ToolCall(id="toolu_1", name="read_file", arguments='{"pa')
+    ]
 
 
 async def test_adapter_repr_hides_the_key(adapter: AnthropicAdapter) -> None:

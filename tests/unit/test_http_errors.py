@@ -17,7 +17,8 @@ from activities.models.anthropic import AnthropicAdapter
 from activities.models.base import ModelAdapter
 from activities.models.http_errors import parse_retry_after
 from activities.models.openai_compat import OpenAICompatAdapter
-from activities.models.settings import ProviderSettings, build_adapter
+from activities.models.settings import ProviderSettings, build_adapter, operator_fix
+from taskcraft.calls import ModelFailureDetails
 from taskcraft.errors import ConfigError, ErrorType
 from taskcraft.messages import Message
 from tests.support.fake_providers import FakeProviders, FakeToolCall, Step, empty, fault, reply
@@ -286,6 +287,68 @@ async def test_unconfigured_provider_names_the_variable_to_set(http: httpx.Async
         assert caught.value.type == ErrorType.MODEL_NOT_CONFIGURED
         assert caught.value.non_retryable
         assert variable in caught.value.message
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (401, "answered 401 Unauthorized"),
+        (403, "answered 403 Forbidden"),
+        (402, "answered 402 Payment Required"),
+        (404, "answered 404 Not Found"),
+    ],
+)
+async def test_failures_only_an_operator_can_fix_say_what_the_provider_answered(
+    fake: FakeProviders, http: httpx.AsyncClient, provider: str, status: int, answer: str
+) -> None:
+    """Auth and not-found failures carry the answer for the status line; the fix (which
+    worker variable) is the model activity's to add, so it is empty here."""
+    fake.script(fault(status, "nope"))
+
+    error = await failure(make_adapter(provider, http, fake.url))
+
+    assert [ModelFailureDetails.model_validate(d) for d in error.details] == [
+        ModelFailureDetails(answer=answer)
+    ]
+
+
+@pytest.mark.parametrize("status", [400, 429, 500, 503])
+async def test_other_failures_carry_no_operator_details(
+    fake: FakeProviders, http: httpx.AsyncClient, status: int
+) -> None:
+    fake.script(fault(status, "nope"))
+
+    error = await failure(make_adapter("openai", http, fake.url))
+
+    assert error.details == ()
+
+
+async def test_unconfigured_provider_says_what_to_set_in_its_details(
+    http: httpx.AsyncClient,
+) -> None:
+    settings = ProviderSettings.from_env({})
+
+    with pytest.raises(ApplicationError) as caught:
+        build_adapter("anthropic", settings, http)
+
+    [details] = caught.value.details
+    assert ModelFailureDetails.model_validate(details) == ModelFailureDetails(
+        answer="is not configured on the worker", fix="set ANTHROPIC_API_KEY on the workers"
+    )
+
+
+def test_operator_fixes_name_the_provider_variables() -> None:
+    assert operator_fix("openai", ErrorType.MODEL_AUTH) == "fix OPENAI_API_KEY on the workers"
+    assert operator_fix("anthropic", ErrorType.MODEL_AUTH) == (
+        "fix ANTHROPIC_API_KEY on the workers"
+    )
+    assert operator_fix("openai", ErrorType.MODEL_NOT_FOUND) == (
+        "check the model name in the route, and OPENAI_BASE_URL on the workers"
+    )
+    assert operator_fix("openai", ErrorType.MODEL_NOT_CONFIGURED) == (
+        "set OPENAI_API_KEY (or OPENAI_BASE_URL for a local server) on the workers"
+    )
 
 
 async def test_settings_from_env(http: httpx.AsyncClient) -> None:

@@ -10,8 +10,16 @@ import pytest
 
 from activities.models.openai_compat import OpenAICompatAdapter
 from taskcraft.agents import ToolSpec
+from taskcraft.calls import StopReason
 from taskcraft.messages import Message, Role, ToolCall, Usage
-from tests.support.fake_providers import FakeProviders, FakeToolCall, Step, reply
+from tests.support.fake_providers import (
+    FakeProviders,
+    FakeToolCall,
+    Step,
+    filtered,
+    reply,
+    truncated,
+)
 
 API_KEY = "sk-test-0123456789abcdef"
 READ_FILE = ToolSpec(
@@ -184,6 +192,73 @@ async def test_local_server_quirks_are_tolerated(
     assert call.id.startswith("call_")
     assert len(call.id) > len("call_")
     assert completion.usage == Usage()
+
+
+async def test_a_normal_end_is_reported_as_such(
+    fake: FakeProviders, adapter: OpenAICompatAdapter
+) -> None:
+    """finish_reason "stop" and "tool_calls" are the normal end, with no words recorded."""
+    fake.script(reply("Done."), reply(tool_calls=[FakeToolCall("read_file", {"path": "a"})]))
+
+    for _ in range(2):
+        completion = await adapter.complete("gpt-test", [Message.user("go")], [READ_FILE])
+        assert (completion.stop_reason, completion.stop_detail) == (StopReason.END, "")
+
+
+async def test_an_answer_cut_off_at_the_output_limit_is_reported_with_its_partial_calls(
+    fake: FakeProviders, adapter: OpenAICompatAdapter
+) -> None:
+    """finish_reason "length": the text and any (broken) tool call come back, marked LENGTH."""
+    fake.script(truncated("The answer is", [FakeToolCall("read_file", '{"pa', id="call_1")]))
+
+    completion = await adapter.complete("gpt-test", [Message.user("go")], [READ_FILE])
+
+    assert completion.stop_reason is StopReason.LENGTH
+    assert completion.stop_detail == 'finish_reason "length"'
+    assert completion.message.content == "The answer is"
+    assert completion.message.tool_calls == [
+        ToolCall(id="call_1", name="read_file", arguments='{"pa')
+    ]
+
+
+@pytest.mark.parametrize(
+    ("step", "reason", "detail"),
+    [
+        (truncated(), StopReason.LENGTH, 'finish_reason "length"'),
+        (filtered(), StopReason.CONTENT_FILTER, 'finish_reason "content_filter"'),
+    ],
+    ids=["length", "content-filter"],
+)
+async def test_a_stop_before_any_text_is_an_answer_not_a_malformed_one(
+    fake: FakeProviders,
+    adapter: OpenAICompatAdapter,
+    step: Step,
+    reason: StopReason,
+    detail: str,
+) -> None:
+    """Empty content with finish_reason "length" or "content_filter" is reported, not retried
+    as an empty (malformed) answer: retrying a filtered request gets the same refusal."""
+    fake.script(step)
+
+    completion = await adapter.complete("gpt-test", [Message.user("go")], [])
+
+    assert (completion.stop_reason, completion.stop_detail) == (reason, detail)
+    assert completion.message.content == ""
+
+
+async def test_unknown_finish_reasons_count_as_a_normal_end(
+    fake: FakeProviders, adapter: OpenAICompatAdapter
+) -> None:
+    """A local server's own finish_reason ("eos") or none at all does not stop the task."""
+    fake.script(Step("Fine.", stop="eos"))
+    answer = {"choices": [{"message": {"role": "assistant", "content": "Also fine."}}]}
+    fake.script(Step(body=json.dumps(answer)))
+
+    first = await adapter.complete("gpt-test", [Message.user("go")], [])
+    second = await adapter.complete("gpt-test", [Message.user("go")], [])
+
+    assert first.message.content == "Fine."
+    assert [first.stop_reason, second.stop_reason] == [StopReason.END, StopReason.END]
 
 
 async def test_adapter_repr_hides_the_key(adapter: OpenAICompatAdapter) -> None:

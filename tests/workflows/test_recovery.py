@@ -53,6 +53,15 @@ def is_recovering(state: TaskState) -> bool:
     return state.status is TaskStatus.RECOVERING and state.recovery is not None
 
 
+def timer_delays(history: Any) -> list[timedelta]:
+    """The durable timers the task started, in order: its RECOVERING waits."""
+    return [
+        event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for event in history.events
+        if event.HasField("timer_started_event_attributes")
+    ]
+
+
 async def test_all_models_down_then_one_recovers(harness: Harness) -> None:
     """RECOVERING names both failures and the next try; a model coming back completes it."""
     primary, backup, route = down_route(harness.model)
@@ -69,6 +78,7 @@ async def test_all_models_down_then_one_recovers(harness: Harness) -> None:
         harness.providers.script(reply("back online"), model=backup)
         result = await handle.result()
         state = await harness.state(handle)
+        history = await handle.fetch_history()
     info = waiting.recovery
     assert info is not None
     assert info.attempt == 1
@@ -77,7 +87,10 @@ async def test_all_models_down_then_one_recovers(harness: Harness) -> None:
         f"primary overloaded; anthropic:{backup}: ModelUnavailable: anthropic answered "
         "HTTP 503 (unavailable): backup overloaded"
     )
-    assert info.next_try_at - info.since == timedelta(seconds=0.5)
+    # The window opened when the first failing call began; the first wait is 0.5 s long,
+    # from the end of the pass (both calls failed meanwhile).
+    assert timer_delays(history)[0] == timedelta(seconds=0.5)
+    assert info.next_try_at - info.since >= timedelta(seconds=0.5)
     assert info.gives_up_at - info.since == timedelta(seconds=60)
     assert "recovery try 1" in waiting.status_detail
     assert f"Next try at {info.next_try_at.isoformat()}" in metadata.current_details
@@ -104,9 +117,11 @@ async def test_resume_ends_the_recovery_wait_early(harness: Harness) -> None:
         await handle.signal("resume", OperatorRequest(by="alice"))
         result = await asyncio.wait_for(handle.result(), timeout=15)
         state = await harness.state(handle)
+        history = await handle.fetch_history()
     info = waiting.recovery
     assert info is not None
-    assert info.next_try_at - info.since == timedelta(seconds=600)
+    assert timer_delays(history) == [timedelta(seconds=600)]
+    assert info.next_try_at - info.since >= timedelta(seconds=600)
     assert (result.status, result.result) == (TaskStatus.COMPLETED, "resumed answer")
     assert state.recovery is None
     first, second = harness.providers.requests(model=backup)
@@ -194,7 +209,9 @@ async def test_recovery_window_exhausted_ends_failed_with_the_cause(
     )
     assert f"anthropic:{backup}: ModelUnavailable: " in state.error
     assert "still down" in state.error
-    # Waits of 60, 120, 240, 480, 600, 600, 600, 600 and the last 300 s: ten rounds.
+    # Waits of 60, 120, 240, 480, 600, 600, 600, 600, then 180 s to a last round that
+    # leaves a pass of tries (2 x 60 s) before the window closes: ten rounds; then the
+    # task waits out the window and fails when it closes.
     assert providers.count(model=primary) == 10
     assert providers.count(model=backup) == 10
     assert timedelta(seconds=3600) <= elapsed < timedelta(seconds=3660)

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from taskcraft.calls import StopReason
 from taskcraft.policy.view import render_call_view
-from taskcraft.task import TaskState
+from taskcraft.task import StepRecord, TaskState
 from taskcraft.timefmt import human_time, human_time_relative
 
 SYSTEM_ZONE_FILE = "/etc/localtime"
@@ -165,6 +166,7 @@ def render_history(
             )
             for failure in step.failovers:
                 out.append(f"  ! failed over: {failure}")
+            out += _how_the_answer_ended(step)
             if step.text:
                 out.append("  thought: " + step.text.replace("\n", "\n           "))
             for call in step.tool_calls:
@@ -182,6 +184,16 @@ def render_history(
     if last.error is not None:
         out += ["", f"Error: {last.error}"]
     return "\n".join(out)
+
+
+def _how_the_answer_ended(step: StepRecord) -> list[str]:
+    """A cut-off or filtered answer is part of the story: the model did not simply reply."""
+    if step.stop_reason is StopReason.CONTENT_FILTER:
+        return [f"  ! stopped by the provider's content filter ({step.stop_detail})"]
+    if step.stop_reason is StopReason.LENGTH:
+        times = "once" if step.continuations == 1 else f"{step.continuations} times"
+        return [f"  ! cut off at the output limit ({step.stop_detail}); asked to go on {times}"]
+    return []
 
 
 def render_audit(states: Sequence[TaskState]) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from temporalio.client import WorkflowFailureError
 
+from cli.render import render_history
 from taskcraft.agents import AgentSpec
 from taskcraft.calls import TOOL_ACTIVITY, StopReason
 from taskcraft.model_ref import ModelRef, ModelRetry
@@ -90,6 +91,9 @@ async def test_an_answer_cut_off_is_continued_and_joined(harness: Harness, provi
     words = 'finish_reason "length"' if provider == "openai" else 'stop_reason "max_tokens"'
     assert step.stop_detail == words
     assert step.usage.output_tokens == 3 * 7  # every piece is paid for
+    assert f"  ! cut off at the output limit ({words}); asked to go on 2 times" in (
+        render_history([state]).splitlines()
+    )
     first, second, third = harness.providers.requests(model=model)
     assert said(second.body)[-2:] == [("assistant", "The answer"), ("user", CONTINUE)]
     assert said(third.body)[-4:] == [
@@ -194,3 +198,6 @@ async def test_a_filtered_answer_fails_the_task_naming_the_reason(
         "I can",
     )
     assert harness.providers.count(model=model) == 1
+    assert f"  ! stopped by the provider's content filter ({words})" in (
+        render_history([state]).splitlines()
+    )

@@ -25,6 +25,7 @@ from tests.workflows.conftest import Harness
 PARKED = 200
 SMALL_CACHE = 20
 IN_FLIGHT = 10
+STALL_S = 60.0
 
 
 def parker() -> AgentSpec:
@@ -46,12 +47,20 @@ async def count(harness: Harness, status: TaskStatus) -> int:
 
 
 async def until_counted(harness: Harness, status: TaskStatus, expected: int) -> None:
-    """Poll the visibility store (what the Temporal UI filters on) until it agrees."""
+    """Poll the visibility store (what the Temporal UI filters on) until it agrees.
+
+    Fails on a stall (no task reached the status for a minute), not on a slow machine:
+    a loaded CI box parks 200 tasks slowly, but steadily.
+    """
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
+    last_seen, stalled_at = -1, loop.time() + STALL_S
     while (seen := await count(harness, status)) != expected:
-        if loop.time() > deadline:
-            raise AssertionError(f"{seen} tasks {status.value}, expected {expected}")
+        if seen != last_seen:
+            last_seen, stalled_at = seen, loop.time() + STALL_S
+        if loop.time() > stalled_at:
+            raise AssertionError(
+                f"{seen} tasks {status.value}, expected {expected}; none more in {STALL_S:.0f} s"
+            )
         await asyncio.sleep(0.2)
 
 

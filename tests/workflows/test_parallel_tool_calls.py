@@ -165,8 +165,10 @@ async def test_gated_calls_wait_one_at_a_time_and_never_hold_up_the_allowed_ones
         result = await handle.result()
         state = await harness.state(handle)
     assert result.status is TaskStatus.COMPLETED
-    assert first.pending is not None and first.pending.arguments == {"n": 1}
-    assert second.pending is not None and second.pending.arguments == {"n": 2}
+    assert first.pending is not None
+    assert first.pending.arguments == {"n": 1}
+    assert second.pending is not None
+    assert second.pending.arguments == {"n": 2}
     outcomes = [(c.call_id, c.outcome) for c in state.steps[0].tool_calls]
     assert outcomes == [
         ("publish-1", ToolOutcome.OK),
@@ -194,8 +196,10 @@ async def test_a_per_tool_budget_counts_every_call_of_the_turn(harness: Harness)
         ("work-2", ToolOutcome.OK),
         ("work-3", ToolOutcome.DENIED),
     ]
-    assert state.steps[0].tool_calls[2].observation.startswith(
-        "Refused: budget max_tool_calls_per_tool[work] exhausted"
+    assert (
+        state.steps[0]
+        .tool_calls[2]
+        .observation.startswith("Refused: budget max_tool_calls_per_tool[work] exhausted")
     )
     assert state.usage.tool_calls == 2
     assert await scheduled_together(handle) == [2]

@@ -6,7 +6,9 @@
     │   └── PolicyFileError         a policy file that does not parse or validate
     ├── UnknownAgentError           no agent registered under that name
     ├── UnknownTaskError            no task with that id
+    ├── UnknownScheduleError        no schedule with that name
     ├── InvalidInputError           bad user input to the CLI or a decision
+    │   └── ScheduleExistsError     a schedule with that name exists already
     └── TemporalUnavailableError    the Temporal server cannot be reached
 
 Failures that cross the activity boundary are Temporal ``ApplicationError``s whose
@@ -61,6 +63,14 @@ class UnknownTaskError(TaskcraftError):
 
 class InvalidInputError(TaskcraftError):
     pass
+
+
+class UnknownScheduleError(TaskcraftError):
+    pass
+
+
+class ScheduleExistsError(InvalidInputError):
+    """``schedule create`` of a name in use (``schedule apply`` updates instead)."""
 
 
 class TemporalUnavailableError(TaskcraftError):

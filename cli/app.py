@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from temporalio.service import RPCError
 
-from cli import tasks
+from cli import schedule_cmd, tasks
 from cli.parser import build_parser
 from infra.settings import Settings
 from taskcraft.errors import TaskcraftError
@@ -32,6 +32,7 @@ TASK_COMMANDS: dict[str, TaskCommand] = {
     "pause": tasks.control,
     "resume": tasks.control,
     "message": tasks.control,
+    "schedule": schedule_cmd.run,
 }
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from taskcraft.policy.view import render_call_view
 from taskcraft.task import TaskState
 from taskcraft.timefmt import human_time, human_time_relative
+from taskcraft_client import TaskTree
 
 SYSTEM_ZONE_FILE = "/etc/localtime"
 
@@ -73,6 +74,10 @@ def render_status(
         f"Updated   {reader.when(state.updated_at)}",
         f"UI        {ui_url}",
     ]
+    if state.parent_task_id is not None:
+        lines.append(f"Parent    {state.parent_task_id} (its agent called this one)")
+    if state.schedule is not None:
+        lines.append(f"Schedule  {state.schedule}, fired for {reader.at(state.scheduled_at)}")
     if state.pending is not None:
         pending = state.pending
         lines.append(f"Waiting   gate {pending.gate_id}: {pending.title} ({pending.reason})")
@@ -107,12 +112,23 @@ def render_status(
 
 
 def render_history(
-    states: Sequence[TaskState], *, now: datetime | None = None, tz: tzinfo | None = None
+    states: Sequence[TaskState],
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    children: Mapping[str, TaskTree] | None = None,
 ) -> str:
-    """One continuous timeline across every run of the task (continue-as-new included)."""
+    """One continuous timeline across every run of the task (continue-as-new included).
+
+    A call of another agent is followed by that child task's own timeline, indented
+    (``children``: its tree from ``TaskcraftClient.tree``).
+    """
     reader = _Reader(now, tz)
     last = states[-1]
-    out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}", ""]
+    out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}"]
+    if last.parent_task_id:
+        out.append(f"Called by {last.parent_task_id}")
+    out.append("")
     for state in states:
         for step in state.steps:
             model = step.model + (" (offline)" if step.offline else "")
@@ -126,6 +142,10 @@ def render_history(
                 outcome = call.outcome.value if call.outcome else "pending"
                 note = f" (edited by {call.edited_by})" if call.edited_by else ""
                 observation = call.observation.replace("\n", "\n           ")
+                child = (children or {}).get(call.child_task_id or "")
+                if child is not None:
+                    nested = render_history(child.runs, now=now, tz=tz, children=child.children)
+                    out.append(_indent(nested, "    │ "))
                 out.append(f"  observe: [{outcome}]{note} {observation}")
     for decision in last.decisions:
         verdict = decision.kind.value if decision.kind else "timeout"

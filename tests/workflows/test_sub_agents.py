@@ -9,18 +9,23 @@ parent reaches it.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
+from inbox import build_inbox_app
 from taskcraft.agents import AgentSpec
 from taskcraft.controls import ControlAction, ControlRequest
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskState, ToolOutcome
 from taskcraft.tools import tool
 from tests.support.fake_providers import FakeToolCall, reply
+from tests.workflows import test_inbox_app as inbox
 from tests.workflows.conftest import Harness
 
 RAN: Counter[str] = Counter()
@@ -122,6 +127,7 @@ async def test_a_parent_with_two_children_one_gated_completes_with_both_answers(
         state = await harness.state(parent)
         scouted = await harness.state(child(harness, parent, "scout-1-1"))
         written = await harness.state(gated)
+        rows = await client.list_tasks()
 
     assert result.status is TaskStatus.COMPLETED
     assert result.result == "Both done."
@@ -142,6 +148,9 @@ async def test_a_parent_with_two_children_one_gated_completes_with_both_answers(
     # 2 turns of the lead, 1 of the scout, 2 of the writer: 18 tokens each.
     assert state.usage.tokens.total_tokens == 5 * 18
     assert state.usage.tool_calls == 2 + 1  # its two agent calls and the writer's publish
+    parents = {row.task_id: row.parent for row in rows}
+    assert parents[f"{parent.id}/scout-1-1"] == parent.id
+    assert parents[parent.id] is None
 
 
 async def poll(read: Any, within: float = 30.0) -> Any:
@@ -296,6 +305,39 @@ async def test_depth_and_fan_out_limits_are_observations_for_the_model(harness: 
     assert "may go only 1 deep" in deeper.observation
     assert deeper.child_task_id is None
     assert harness.providers.count(model=helper) == 2  # one child, two turns
+
+
+async def test_a_childs_gate_is_in_the_inbox_naming_its_parent_and_decided_there(
+    harness: Harness,
+) -> None:
+    lead, helper = harness.model("lead"), harness.model("helper")
+    harness.providers.script(reply("", [ask("helper", "go", "c1")]), reply("done"), model=lead)
+    harness.providers.script(
+        reply("", [FakeToolCall("publish", {"text": "x"}, id="p1")]), reply("helped"), model=helper
+    )
+    agents = [agent("lead", lead, agents=["helper"]), agent("helper", helper)]
+    settings = replace(inbox.SETTINGS, list_filter=f"TaskQueue = '{harness.settings.task_queue}'")
+    app = build_inbox_app(harness.client, settings)
+    async with (
+        harness.worker(agents, tools=TOOLS),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=inbox.BASE) as http,
+    ):
+        parent = await harness.start(agents[0])
+        helping = child(harness, parent, "helper-1-1")
+        await harness.wait_for(helping, at_gate)
+        row = inbox.table_row(await inbox.poll_inbox(http, helping.id), helping.id)
+        page = await http.get(inbox.link(helping.id))
+        fields = inbox.hidden_fields(page.text, "approve")
+        done = await http.post(
+            inbox.decide_url(inbox.link(helping.id)), data=fields, headers=inbox.ORIGIN
+        )
+        result = await parent.result()
+
+    assert f'called by <a href="/tasks/{quote(parent.id)}">{parent.id}</a>' in row
+    assert f'<dt>Called by</dt><dd><a href="/tasks/{quote(parent.id)}">' in page.text
+    assert done.status_code == 200, done.text
+    assert result.result == "done"
+    assert RAN == {"publish:x": 1}
 
 
 def write_policy(harness: Harness, name: str, rules: str) -> str:

@@ -240,8 +240,8 @@ class Schedules:
         Each fires for its own time (placeholders resolve to it). ``allow_all`` (the
         default) starts them all at once; ``skip`` would keep only the first.
         """
-        if end <= start:
-            raise InvalidInputError("backfill --to must be after --from")
+        if end < start:
+            raise InvalidInputError("backfill --to must not be before --from")
         await self._describe(name)
         try:
             await self._handle(name).backfill(

@@ -10,6 +10,7 @@ from typing import Any
 from cli.render import render_audit, render_history, render_status
 from taskcraft.controls import ControlAction, ControlRequest, UpdateOutcome
 from taskcraft.errors import InvalidInputError
+from taskcraft.schedules import placeholders_in
 from taskcraft.status import TaskStatus
 from taskcraft_client import TaskcraftClient, TaskTree
 
@@ -36,14 +37,23 @@ def note(text: str) -> None:
 
 async def start(client: TaskcraftClient, args: Namespace) -> int:
     route = [part.strip() for part in (args.model or "").split(",") if part.strip()] or None
-    started = await client.start(
-        args.agent,
-        goal=args.goal,
-        inputs=parse_inputs(args.input or []),
-        task_id=args.id,
-        model=route,
-        policy=args.policy,
-    )
+    inputs = parse_inputs(args.input or [])
+    try:
+        started = await client.start(
+            args.agent,
+            goal=args.goal,
+            inputs=inputs,
+            task_id=args.id,
+            model=route,
+            policy=args.policy,
+        )
+    except InvalidInputError as error:
+        if any(placeholders_in(value) for value in inputs.values()):
+            raise InvalidInputError(
+                f"{error} ({{placeholders}} are resolved only in tasks a schedule starts: "
+                "give the value itself)"
+            ) from None
+        raise
     print(f"Started task {started.task_id}")
     print(f"Temporal UI: {started.url}")
     if not args.wait:

@@ -178,3 +178,9 @@ def test_agents_check_refuses_a_schedule_the_agent_would_refuse(
     result = processes.cli("agents", "check", str(path))
     assert result.returncode == 2
     assert f"{path}: schedule 'daily': input day='" in result.stderr
+
+
+def test_a_task_started_by_hand_gets_no_placeholders_resolved(processes: Processes) -> None:
+    result = processes.cli("start", "incident-report", "--input", "week={previous_iso_week}")
+    assert result.returncode == 2
+    assert_one_line_error(result, "resolved only in tasks a schedule starts")

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from cli.render import render_history, render_status
 from cli.tasks import history_json
+from taskcraft.details import render_details
 from taskcraft.status import TaskStatus
 from taskcraft.task import StepRecord, TaskState, ToolCallRecord, ToolOutcome
 from taskcraft_client import TaskTree
@@ -110,3 +111,15 @@ def test_status_names_the_parent_and_the_schedule() -> None:
     text = render_status(child, "http://ui", now=NOW, tz=UTC)
     assert "Parent    lead-1 (its agent called this one)" in text
     assert "Schedule  weekly, fired for Mon 23 Nov 09:00 UTC" in text
+
+
+def test_the_ui_details_name_the_parent_and_the_children_still_running() -> None:
+    waiting = call("call_agent_scout", "", CHILD_ID).model_copy(update={"outcome": None})
+    done = call("call_agent_helper", "42", GRANDCHILD_ID)
+    parent = task("lead-1", "lead", step(1, "", waiting, done), parent="boss-1").model_copy(
+        update={"status": TaskStatus.RUNNING, "schedule": "weekly"}
+    )
+    parts = render_details(parent).split("\n\n")
+    assert "Called by task `boss-1`" in parts
+    assert "Started by schedule `weekly`" in parts
+    assert f"Waiting for child tasks: `{CHILD_ID}`" in parts

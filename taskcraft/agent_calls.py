@@ -24,7 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from taskcraft.agents import AgentSpec, AgentTarget, ToolSpec
+from taskcraft.agents import AgentSpec, AgentTarget, PinnedAgent, ToolSpec
 from taskcraft.budgets import Budgets, BudgetUsage
 from taskcraft.inputs import InputSpec, InputType
 from taskcraft.policy import Effect, Policy, PolicyContext, PolicyDecision, evaluate_tool_call
@@ -183,6 +183,16 @@ def add_child_usage(usage: BudgetUsage, child: BudgetUsage) -> None:
     usage.tokens = usage.tokens + child.tokens
     usage.cost_usd += child.cost_usd
     usage.tool_calls += child.tool_calls
+
+
+def governed_decision(
+    pinned: PinnedAgent, tool: str, arguments: Mapping[str, Any], context: PolicyContext
+) -> PolicyDecision:
+    """The task's pinned policy's decision, capped by its ancestors' (a child's) policies."""
+    decision = evaluate_tool_call(pinned.policy, tool, arguments, context)
+    if pinned.policy_caps:
+        decision = strictest_decision(decision, pinned.policy_caps, tool, arguments, context)
+    return decision
 
 
 def strictest_decision(

@@ -3,9 +3,8 @@
 A task workflow is thin: it asks its ``TaskRun`` to initialise (pin the agent), to begin
 steps, to hold at gates, and to finish. The parts live beside it in this package
 (``steps``, ``tool_calls``, ``model_route``, ``gates``, ``controls``, ``children``,
-``origin``), and nothing
-outside the package writes the task's state: workflow code reads ``task.state`` and
-changes it only through the methods here.
+``origin``), and nothing outside the package writes the task's state: workflow code reads
+``task.state`` and changes it only through the methods here.
 
 Lifecycle: PENDING → INITIALIZING (``initialize``: the agent definition, tools and policy
 are pinned) → RUNNING, with AWAITING_APPROVAL at gates, PAUSED between steps and
@@ -23,7 +22,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
-from taskcraft.agent_calls import cap_exhausted, strictest_decision
+from taskcraft.agent_calls import cap_exhausted, governed_decision
 from taskcraft.agents import PinnedAgent, ToolSpec
 from taskcraft.approvals import DecisionKind, GateKind
 from taskcraft.budgets import OnExhausted, exhausted_budget, tool_budget_refusal
@@ -32,7 +31,7 @@ from taskcraft.details import render_details
 from taskcraft.errors import TaskFailedError
 from taskcraft.messages import Message, ToolCall
 from taskcraft.model_ref import ModelRef
-from taskcraft.policy import PolicyContext, PolicyDecision, evaluate_tool_call
+from taskcraft.policy import PolicyContext, PolicyDecision
 from taskcraft.redact import redact
 from taskcraft.status import TaskStatus
 from taskcraft.task import (
@@ -102,7 +101,7 @@ class TaskRun:
     @property
     def policy_cap_refs(self) -> list[str]:
         """A child task's ancestors' policies (nearest first); empty for other tasks."""
-        return list(self.input.parent.policy_refs) if self.input.parent is not None else []
+        return list(self.input.parent.policy_refs) if self.input.parent else []
 
     # ----- status -------------------------------------------------------------------
 
@@ -323,12 +322,7 @@ class TaskRun:
         self, spec: ToolSpec, tool: str, arguments: Mapping[str, Any]
     ) -> PolicyDecision:
         """The pinned policy's decision on a call; a child's ancestors' policies cap it."""
-        pinned = self.pinned_agent
-        context = self.policy_context(spec)
-        decision = evaluate_tool_call(pinned.policy, tool, arguments, context)
-        if pinned.policy_caps:
-            decision = strictest_decision(decision, pinned.policy_caps, tool, arguments, context)
-        return decision
+        return governed_decision(self.pinned_agent, tool, arguments, self.policy_context(spec))
 
     def policy_context(self, spec: ToolSpec) -> PolicyContext:
         """What the policy knows about a call of this tool in this task."""

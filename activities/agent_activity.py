@@ -24,6 +24,7 @@ from activities.log_context import activity_log_context
 from activities.mcp import McpConnections
 from activities.tools.mcp_tools import is_mcp_pattern, pin_mcp_tools
 from activities.tools.registry import ToolRegistry
+from taskcraft.agent_calls import agent_tool_spec
 from taskcraft.agents import AgentSpec, PinnedAgent, ToolSpec
 from taskcraft.blobs import BlobStore, canonical_json
 from taskcraft.budgets import ModelPrice
@@ -37,6 +38,7 @@ from taskcraft.errors import (
 )
 from taskcraft.inputs import validate_inputs
 from taskcraft.model_ref import ModelRef
+from taskcraft.policy import Policy
 from taskcraft.policy.loader import load_named_policy
 
 
@@ -99,6 +101,20 @@ class AgentActivities:
             raise ConfigError(f"agent {agent!r} cannot start on this worker: {found}")
         return specs
 
+    def _agent_tools(self, spec: AgentSpec) -> list[ToolSpec]:
+        """``call_agent_<name>`` for each agent ``spec`` may call (their inputs, pinned now)."""
+        unknown = [name for name in spec.agents if name not in self._agents]
+        if unknown:
+            known = ", ".join(sorted(self._agents)) or "none"
+            raise TaskcraftError(
+                f"agent {spec.name!r} may call unknown agents {', '.join(unknown)} (known: {known})"
+            )
+        return [agent_tool_spec(self._agents[name]) for name in spec.agents]
+
+    async def _policy(self, ref: str) -> Policy:
+        """An ancestor's policy, as its own task pinned it (a child task's caps)."""
+        return Policy.model_validate_json(await self._blobs.get(ref))
+
     def _approvers(self, spec: AgentSpec) -> AgentSpec:
         """``approval.approvers_env``: the worker's list, when set, replaces ``approvers``."""
         variable = spec.approval.approvers_env
@@ -131,7 +147,9 @@ class AgentActivities:
                 spec = self._approvers(spec)
                 inputs = validate_inputs(spec.name, spec.inputs, inp.inputs)
                 tools = await self._tool_specs(spec.name, spec.tools)
+                tools += self._agent_tools(spec)
                 policy = load_named_policy(spec.policy, self._policy_dirs)
+                caps = [await self._policy(ref) for ref in inp.policy_caps]
             except KeyError as exc:
                 raise _config_error(
                     f"agent {spec.name!r} names unknown tools: {exc.args[0]}"
@@ -165,6 +183,7 @@ class AgentActivities:
                         p: queue for p, queue in self._model_queues.items() if p in providers
                     },
                     workspace_root=self._workspace_root,
+                    policy_caps=caps,
                 ),
                 tools_ref=tools_ref if tools else None,
                 policy_ref=policy_ref,

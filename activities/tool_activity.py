@@ -19,6 +19,7 @@ from activities.heartbeat import with_heartbeats
 from activities.log_context import activity_log_context
 from activities.mcp import McpConnections
 from activities.tools.registry import ToolRegistry
+from taskcraft.agent_calls import strictest_decision
 from taskcraft.blobs import BlobStore
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
 from taskcraft.errors import ConfigError, ErrorType, McpUnavailableError
@@ -65,6 +66,9 @@ class ToolActivities:
             update={"workspace_root": self._workspace_root}
         )
         decision = evaluate_tool_call(policy, inp.tool, inp.arguments, context)
+        if inp.policy_cap_refs:  # a child task: its ancestors' policies judge the call too
+            caps = [await self._policy(ref) for ref in inp.policy_cap_refs]
+            decision = strictest_decision(decision, caps, inp.tool, inp.arguments, context)
         tool = self._registry.get(inp.tool)
         needs_approval = decision.effect is Effect.REQUIRE_APPROVAL or (
             tool is not None and tool.requires_approval

@@ -89,6 +89,8 @@ def list_agents(settings: Settings, as_json: bool) -> int:
                 "tools": a.tools,
                 "policy": a.policy,
                 "inputs": [spec.model_dump(mode="json") for spec in a.inputs],
+                "agents": a.agents,
+                "schedules": [schedule.model_dump(mode="json") for schedule in a.schedules],
             }
             for a in agents
         ]
@@ -100,6 +102,10 @@ def list_agents(settings: Settings, as_json: bool) -> int:
             print(f"    {agent.description}")
         print(f"    tools: {', '.join(agent.tools) or 'none'} · policy: {agent.policy}")
         print(f"    inputs: {_inputs_line(agent)}")
+        if agent.agents:
+            print(f"    calls agents: {', '.join(agent.agents)}")
+        for schedule in agent.schedules:
+            print(f"    schedule {schedule.name}: {schedule.timing}")
     return 0
 
 

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from temporalio.service import RPCError
 
-from cli import tasks
+from cli import schedule_cmd, tasks
 from cli.parser import build_parser
 from infra.logging import configure_logging
 from infra.settings import Settings
@@ -34,6 +34,7 @@ TASK_COMMANDS: dict[str, TaskCommand] = {
     "pause": tasks.control,
     "resume": tasks.control,
     "message": tasks.control,
+    "schedule": schedule_cmd.run,
 }
 
 

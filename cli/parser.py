@@ -6,6 +6,8 @@ import argparse
 import os
 from typing import Any
 
+from taskcraft.schedules import OverlapPolicy
+
 EXAMPLES = """examples:
   taskcraft start workspace-analyst --goal "Summarise the workspace" --wait
   taskcraft start incident-report --input week=2026-W47
@@ -15,6 +17,7 @@ EXAMPLES = """examples:
   taskcraft reject incident-report-1a2b3c4d --reason "leave out internal ticket numbers"
   taskcraft agents list
   taskcraft agents check my-agents/
+  taskcraft schedule create weekly --agent incident-report --cron "0 9 * * MON"
 """
 
 Subparsers = Any  # argparse's _SubParsersAction, which it does not export
@@ -70,6 +73,7 @@ def _views(sub: Subparsers) -> None:
     listing = sub.add_parser("list", help="list tasks (a visibility query)")
     listing.add_argument("--status", help="only tasks in this status")
     listing.add_argument("--agent", help="only tasks of this agent")
+    listing.add_argument("--schedule", help="only tasks this schedule started")
     listing.add_argument("--limit", type=int, default=100)
     listing.add_argument("--json", action="store_true")
     waiting = sub.add_parser("pending", help="tasks waiting for a human, oldest first")
@@ -121,6 +125,92 @@ def _agents(sub: Subparsers) -> None:
         "check", help="check agent files or folders; every problem as file:line: message"
     )
     check.add_argument("paths", nargs="+", metavar="FILE_OR_DIR")
+
+
+SCHEDULE_EXAMPLES = """examples:
+  taskcraft schedule create weekly-incidents --agent incident-report \\
+      --cron "0 9 * * MON" --tz Europe/Berlin --input week={previous_iso_week}
+  taskcraft schedule create hourly-check --agent workspace-analyst --every 1h
+  taskcraft schedule show weekly-incidents
+  taskcraft schedule backfill weekly-incidents --from 2026-11-01 --to 2026-12-01
+  taskcraft schedule apply            # the schedules agent files declare ([[schedules]])
+
+placeholders in --input values, resolved at each firing in the schedule's zone:
+  {scheduled_time} {date} {previous_date} {iso_week} {previous_iso_week} {month}
+  {previous_month}
+"""
+
+
+def _schedules(sub: Subparsers) -> None:
+    schedule = sub.add_parser(
+        "schedule",
+        help="run agents on a schedule (Temporal Schedules)",
+        epilog=SCHEDULE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = schedule.add_subparsers(dest="schedule_command", required=True, parser_class=Parser)
+    create = commands.add_parser(
+        "create",
+        help="create a schedule that starts tasks of an agent",
+        epilog=SCHEDULE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    create.add_argument("name", help="the schedule's name (lower-case, digits, '-')")
+    create.add_argument("--agent", required=True, help="the agent whose tasks it starts")
+    timing = create.add_mutually_exclusive_group(required=True)
+    timing.add_argument("--cron", help='a cron expression, e.g. "0 9 * * MON"')
+    timing.add_argument("--every", help="an interval: 90s, 15m, 1h, 1d")
+    create.add_argument("--tz", default="UTC", help="the time zone (default UTC)")
+    create.add_argument("--goal", help="the tasks' goal (default: the agent's own purpose)")
+    create.add_argument(
+        "--input",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a task input, checked as `start` checks it; may use {placeholders}",
+    )
+    create.add_argument(
+        "--overlap",
+        choices=[policy.value for policy in OverlapPolicy],
+        default=OverlapPolicy.SKIP.value,
+        help="while the last task still runs: skip (default), buffer_one, allow_all",
+    )
+    create.add_argument(
+        "--catch-up-window", help="firings missed by less than this still run (default 1h)"
+    )
+    create.add_argument("--paused", action="store_true", help="create it paused")
+    commands.add_parser("list", help="every schedule")
+    for name, help_text in [
+        ("show", "a schedule: timing, inputs, overlap, next and recent runs"),
+        ("pause", "stop firing until unpaused"),
+        ("unpause", "fire again"),
+        ("trigger", "fire now (its overlap policy still applies)"),
+        ("delete", "delete it (the tasks it started are kept)"),
+        ("backfill", "start the tasks it would have started in a past period"),
+    ]:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("name", help="the schedule's name")
+        if name in ("pause", "unpause"):
+            command.add_argument("--note", default="", help="why (shown by `schedule show`)")
+        if name == "backfill":
+            command.add_argument(
+                "--from", dest="start", required=True, help="2026-11-01 or 2026-11-01T09:00"
+            )
+            command.add_argument(
+                "--to", dest="end", required=True, help="the end (a firing at it is included)"
+            )
+            command.add_argument(
+                "--overlap",
+                choices=[policy.value for policy in OverlapPolicy],
+                default=OverlapPolicy.ALLOW_ALL.value,
+                help="allow_all (default: every firing runs), buffer_one or skip",
+            )
+    for name in ("apply", "sync"):
+        command = commands.add_parser(
+            name, help="create or update the schedules agent files declare (idempotent)"
+        )
+        command.add_argument("--agent", help="only this agent's schedules")
+    for command in commands.choices.values():
+        command.add_argument("--json", action="store_true", help="machine-readable output")
 
 
 def _policies(sub: Subparsers) -> None:
@@ -177,6 +267,6 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (_start, _views, _decisions, _controls, _agents, _policies, _local):
+    for add in (_start, _views, _decisions, _controls, _agents, _schedules, _policies, _local):
         add(sub)
     return parser

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +16,7 @@ from taskcraft.calls import StopReason
 from taskcraft.policy.view import render_call_view
 from taskcraft.task import StepRecord, TaskState
 from taskcraft.timefmt import human_time, human_time_relative
+from taskcraft_client import TaskTree
 
 SYSTEM_ZONE_FILE = "/etc/localtime"
 
@@ -74,6 +75,10 @@ def render_status(
         f"Updated   {reader.when(state.updated_at)}",
         f"UI        {ui_url}",
     ]
+    if state.parent_task_id is not None:
+        lines.append(f"Parent    {state.parent_task_id} (its agent called this one)")
+    if state.schedule is not None:
+        lines.append(f"Schedule  {state.schedule}, fired for {reader.at(state.scheduled_at)}")
     if state.pending is not None:
         pending = state.pending
         lines.append(f"Waiting   gate {pending.gate_id}: {pending.title} ({pending.reason})")
@@ -147,13 +152,24 @@ def human_actions(state: TaskState, reader: _Reader) -> list[tuple[datetime, str
 
 
 def render_history(
-    states: Sequence[TaskState], *, now: datetime | None = None, tz: tzinfo | None = None
+    states: Sequence[TaskState],
+    *,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    children: Mapping[str, TaskTree] | None = None,
 ) -> str:
     """One continuous timeline across every run of the task (continue-as-new included),
-    with every human action in its place among the steps."""
+    with every human action in its place among the steps.
+
+    A call of another agent is followed by that child task's own timeline, indented
+    (``children``: its tree from ``TaskcraftClient.tree``).
+    """
     reader = _Reader(now, tz)
     last = states[-1]
-    out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}", ""]
+    out = [f"{last.task_id} · {last.agent} · {last.status.value}", f"Goal: {last.goal}"]
+    if last.parent_task_id:
+        out.append(f"Called by {last.parent_task_id}")
+    out.append("")
     acts = human_actions(last, reader)
     for state in states:
         for step in state.steps:
@@ -177,6 +193,10 @@ def render_history(
                 outcome = call.outcome.value if call.outcome else "pending"
                 note = f" (edited by {call.edited_by})" if call.edited_by else ""
                 observation = call.observation.replace("\n", "\n           ")
+                child = (children or {}).get(call.child_task_id or "")
+                if child is not None:
+                    nested = render_history(child.runs, now=now, tz=tz, children=child.children)
+                    out.append(_indent(nested, "    │ "))
                 out.append(f"  observe: [{outcome}]{note} {observation}")
     out += [act for _, act in acts]
     if last.result is not None:

@@ -10,8 +10,9 @@ from typing import Any
 from cli.render import render_audit, render_history, render_status
 from taskcraft.controls import ControlAction, ControlRequest, UpdateOutcome
 from taskcraft.errors import InvalidInputError
+from taskcraft.schedules import placeholders_in
 from taskcraft.status import TaskStatus
-from taskcraft_client import TaskcraftClient
+from taskcraft_client import TaskcraftClient, TaskTree
 
 
 def parse_inputs(pairs: list[str]) -> dict[str, str]:
@@ -36,14 +37,23 @@ def note(text: str) -> None:
 
 async def start(client: TaskcraftClient, args: Namespace) -> int:
     route = [part.strip() for part in (args.model or "").split(",") if part.strip()] or None
-    started = await client.start(
-        args.agent,
-        goal=args.goal,
-        inputs=parse_inputs(args.input or []),
-        task_id=args.id,
-        model=route,
-        policy=args.policy,
-    )
+    inputs = parse_inputs(args.input or [])
+    try:
+        started = await client.start(
+            args.agent,
+            goal=args.goal,
+            inputs=inputs,
+            task_id=args.id,
+            model=route,
+            policy=args.policy,
+        )
+    except InvalidInputError as error:
+        if any(placeholders_in(value) for value in inputs.values()):
+            raise InvalidInputError(
+                f"{error} ({{placeholders}} are resolved only in tasks a schedule starts: "
+                "give the value itself)"
+            ) from None
+        raise
     print(f"Started task {started.task_id}")
     print(f"Temporal UI: {started.url}")
     if not args.wait:
@@ -68,16 +78,28 @@ async def status(client: TaskcraftClient, args: Namespace) -> int:
     return 0
 
 
-async def history(client: TaskcraftClient, args: Namespace) -> int:
-    states = await client.runs(args.task_id)
-    steps = [step.model_dump(mode="json") for state in states for step in state.steps]
-    data = {
-        "task_id": args.task_id,
-        "status": states[-1].status,
+def history_json(tree: TaskTree) -> dict[str, Any]:
+    """The timeline as data; an agent call's ``child`` holds the child task's own."""
+    steps = [step.model_dump(mode="json") for state in tree.runs for step in state.steps]
+    for step in steps:
+        for call in step["tool_calls"]:
+            child = tree.children.get(call.get("child_task_id") or "")
+            if child is not None:
+                call["child"] = history_json(child)
+    last = tree.state
+    return {
+        "task_id": last.task_id,
+        "parent_task_id": last.parent_task_id,
+        "status": last.status,
         "steps": steps,
-        "decisions": [d.model_dump(mode="json") for d in states[-1].decisions],
+        "decisions": [d.model_dump(mode="json") for d in last.decisions],
     }
-    _emit(data, args.json, render_history(states))
+
+
+async def history(client: TaskcraftClient, args: Namespace) -> int:
+    tree = await client.tree(args.task_id)
+    text = render_history(tree.runs, children=tree.children)
+    _emit(history_json(tree), args.json, text)
     return 0
 
 
@@ -95,7 +117,9 @@ async def audit(client: TaskcraftClient, args: Namespace) -> int:
 
 
 async def list_tasks(client: TaskcraftClient, args: Namespace) -> int:
-    rows = await client.list_tasks(status=args.status, agent=args.agent, limit=args.limit)
+    rows = await client.list_tasks(
+        status=args.status, agent=args.agent, schedule=args.schedule, limit=args.limit
+    )
     data = [
         {
             "task_id": r.task_id,
@@ -103,11 +127,16 @@ async def list_tasks(client: TaskcraftClient, args: Namespace) -> int:
             "agent": r.agent,
             "started": r.started.isoformat(),
             "closed": r.closed,
+            "parent": r.parent,
+            "schedule": r.schedule,
         }
         for r in rows
     ]
     text = "\n".join(
-        f"{r.task_id:<40} {r.status:<18} {r.agent:<20} {r.started.isoformat()[:19]}" for r in rows
+        f"{r.task_id:<40} {r.status:<18} {r.agent:<20} {r.started.isoformat()[:19]}"
+        + (f"  (called by {r.parent})" if r.parent else "")
+        + (f"  (schedule {r.schedule})" if r.schedule else "")
+        for r in rows
     )
     _emit(data, args.json, text or "No tasks match.")
     return 0
@@ -129,6 +158,7 @@ async def pending(client: TaskcraftClient, args: Namespace) -> int:
         rows.append(
             {
                 "task_id": state.task_id,
+                "parent_task_id": state.parent_task_id,
                 "agent": state.agent,
                 "status": state.status,
                 "waiting_for": what,
@@ -136,7 +166,10 @@ async def pending(client: TaskcraftClient, args: Namespace) -> int:
                 "since": (state.pending.asked_at if state.pending else state.updated_at),
             }
         )
-        lines.append(f"{state.task_id:<36} {state.status.value:<18} {what} (who: {who or 'any'})")
+        called = f" (called by {state.parent_task_id})" if state.parent_task_id else ""
+        lines.append(
+            f"{state.task_id:<36} {state.status.value:<18} {what} (who: {who or 'any'}){called}"
+        )
     _emit(rows, args.json, "\n".join(lines) or "Nothing is waiting for a human.")
     return 0
 

@@ -9,7 +9,8 @@ written in Python), task workflows and offline responders.
 
 Every problem is reported at once, one line each, naming the file (and line) or module;
 ``check`` adds what only the whole catalog can tell (an agent naming an unknown tool,
-workflow or policy), so a worker refuses to start rather than fail its first task.
+workflow, policy or agent to call; schedules whose inputs the agent refuses), so a
+worker refuses to start rather than fail its first task.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra.settings import PROJECT_ROOT, Settings
+from taskcraft.agent_calls import GOAL_ARGUMENT
 from taskcraft.agent_files import FOLDER_SETTINGS, LoadedFolder, load_folder
 from taskcraft.agents import AgentSpec
-from taskcraft.errors import AgentFileError, PolicyFileError, ToolDefinitionError
+from taskcraft.errors import AgentFileError, PolicyFileError, TaskcraftError, ToolDefinitionError
 from taskcraft.mcp import McpServerConfig
 from taskcraft.offline import OfflineResponder
 from taskcraft.policy.loader import load_named_policy
@@ -224,6 +226,7 @@ def check(
     tools = set(tool_names)
     workflows = set(workflow_names)
     problems: list[str] = []
+    schedules: dict[str, str] = {}  # schedule name → the agent that declares it
     for agent in agents if agents is not None else catalog.agents.values():
         where = agent.source or f"agent {agent.name}"
         for pattern in agent.tools:
@@ -237,6 +240,8 @@ def check(
                 f"{where}: agent {agent.name!r} runs workflow {agent.workflow!r}, which no "
                 f"module registers (known: {', '.join(sorted(workflows))})"
             )
+        problems += _agent_call_problems(catalog, agent, where)
+        problems += _schedule_problems(agent, where, schedules)
         try:
             load_named_policy(agent.policy, catalog.policy_dirs)
         except PolicyFileError as error:
@@ -245,6 +250,41 @@ def check(
             problems.append(
                 f"{where}: agent {agent.name!r} uses policy {agent.policy!r}: {first}{extra}"
             )
+    return problems
+
+
+def _agent_call_problems(catalog: Catalog, agent: AgentSpec, where: str) -> list[str]:
+    """Agents it may call must exist, and take no input named like the call's goal."""
+    problems = []
+    for name in agent.agents:
+        called = catalog.agents.get(name)
+        if called is None:
+            problems.append(
+                f"{where}: agent {agent.name!r} may call unknown agent {name!r} "
+                f"(known: {catalog.known_agents()})"
+            )
+        elif any(spec.name == GOAL_ARGUMENT for spec in called.inputs):
+            problems.append(
+                f"{where}: agent {agent.name!r} may call agent {name!r}, whose input "
+                f"{GOAL_ARGUMENT!r} clashes with the goal every call passes; rename the input"
+            )
+    return problems
+
+
+def _schedule_problems(agent: AgentSpec, where: str, seen: dict[str, str]) -> list[str]:
+    """Declared schedules: unique names, and inputs the agent accepts (as ``start`` checks)."""
+    problems = []
+    for schedule in agent.schedules:
+        if schedule.name in seen:
+            problems.append(
+                f"{where}: schedule {schedule.name!r} is also declared by agent "
+                f"{seen[schedule.name]!r}; schedule names are unique"
+            )
+        seen.setdefault(schedule.name, agent.name)
+        try:
+            schedule.checked_inputs(agent.inputs)
+        except TaskcraftError as error:
+            problems.append(f"{where}: schedule {schedule.name!r}: {error}")
     return problems
 
 

@@ -9,6 +9,9 @@ An agent file holds everything an agent is::
     tools = ["read_file", "count_words", "issues.*"]   # built-in, Python and MCP tools
     policy = "triage"                                    # policies/triage.toml, or shipped
     max_steps = 12
+    agents = ["researcher"]        # agents it may call: tools call_agent_<name> (child tasks)
+    max_agent_depth = 2            # how deep a chain of such calls may go
+    max_child_tasks = 8            # how many child tasks one task may start
 
     [budgets]                                            # every key of taskcraft.budgets
     max_tokens = 50_000
@@ -29,6 +32,12 @@ An agent file holds everything an agent is::
     type = "string"                                      # integer, number, boolean, date,
     pattern = "^[A-Z]+$"                                 # datetime, iso_week
     default = "SUP"
+
+    [[schedules]]                  # taskcraft schedule apply creates it (taskcraft.schedules)
+    name = "daily-triage"
+    cron = "0 9 * * MON-FRI"                             # or: every = "1h"
+    tz = "Europe/Berlin"
+    inputs = { since = "{previous_date}" }
 
 A folder of agent files may hold ``taskcraft.toml`` (``AgentFolder``): the Python modules
 workers import (tools, agents written in Python, workflows, offline responders) and the
@@ -59,6 +68,8 @@ _DURATION_KEYS = (
     "max_delay",
     "initial_delay",
     "max_duration",
+    "every",
+    "catch_up_window",
 )
 _MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
@@ -106,8 +117,8 @@ def _file_form(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(step_route, dict) and "model" in step_route:
             model = step_route.pop("model")
             step_route["route"] = [model] if isinstance(model, str) else model
-    for table in ("approval", "recovery", "budgets"):
-        section = spec.get(table)
+    sections = [spec.get(table) for table in ("approval", "recovery", "budgets")]
+    for section in [*sections, *(spec.get("schedules") or [])]:
         if isinstance(section, dict):
             for key in _DURATION_KEYS:
                 if key in section:

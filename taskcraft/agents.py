@@ -20,6 +20,7 @@ from taskcraft.durations import Seconds
 from taskcraft.inputs import InputSpec
 from taskcraft.model_ref import ModelRef
 from taskcraft.policy import Policy
+from taskcraft.schedules import ScheduleDefinition
 
 _AGENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
 DEFAULT_MAX_STEPS = 25
@@ -27,6 +28,9 @@ DEFAULT_PARALLEL_TOOL_CALLS = 4
 # Steps one workflow run takes before the task continues as new (Temporal may suggest it
 # sooner, when the run's history nears its size or event limits).
 DEFAULT_CONTINUE_AS_NEW_AFTER_STEPS = 500
+# Agents calling agents: how deep a chain may go, how many children one task may start.
+DEFAULT_MAX_AGENT_DEPTH = 2
+DEFAULT_MAX_CHILD_TASKS = 8
 
 
 class ToolRetry(BaseModel):
@@ -36,6 +40,14 @@ class ToolRetry(BaseModel):
     backoff_coefficient: float = Field(default=2.0, ge=1)
     maximum_interval_s: float = Field(default=30.0, gt=0)
     maximum_attempts: int = Field(default=3, ge=1)
+
+
+class AgentTarget(BaseModel):
+    """What a ``call_agent_<name>`` tool starts: the agent, its workflow and its inputs."""
+
+    agent: str
+    workflow: str = "AgentWorkflow"
+    inputs: list[InputSpec] = Field(default_factory=list)
 
 
 class ToolSpec(BaseModel):
@@ -60,6 +72,9 @@ class ToolSpec(BaseModel):
     # whether the tool changes anything.
     arg_kinds: dict[str, str] = Field(default_factory=dict)
     writes: bool = False
+    # Set for ``call_agent_<name>`` tools: the call runs that agent as a child task
+    # instead of an activity (``taskcraft.agent_calls``).
+    calls_agent: AgentTarget | None = None
 
 
 class StepRoute(BaseModel):
@@ -126,6 +141,13 @@ class AgentSpec(BaseModel):
     max_parallel_tool_calls: int = Field(default=DEFAULT_PARALLEL_TOOL_CALLS, ge=1, le=64)
     # What ``taskcraft start --input`` may pass; checked before a task is created.
     inputs: list[InputSpec] = Field(default_factory=list)
+    # Agents this one may call, each offered to its model as a tool ``call_agent_<name>``
+    # whose task runs as a child (``taskcraft.agent_calls``), and the limits on that.
+    agents: list[str] = Field(default_factory=list)
+    max_agent_depth: int = Field(default=DEFAULT_MAX_AGENT_DEPTH, ge=1, le=10)
+    max_child_tasks: int = Field(default=DEFAULT_MAX_CHILD_TASKS, ge=0)
+    # Schedules declared with the agent (``taskcraft schedule apply`` creates them).
+    schedules: list[ScheduleDefinition] = Field(default_factory=list)
     # Where the definition came from (a file, or python:module), for people reading it.
     source: str = ""
 
@@ -145,6 +167,13 @@ class AgentSpec(BaseModel):
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise ValueError(f"inputs declared twice: {', '.join(repeated)}")
+        for schedule in self.schedules:
+            if schedule.agent and schedule.agent != self.name:
+                raise ValueError(
+                    f"schedule {schedule.name!r} is declared with agent {self.name!r}, "
+                    f"so it cannot start agent {schedule.agent!r}"
+                )
+            schedule.agent = self.name
         return self
 
     @field_validator("model_route", mode="before")
@@ -167,8 +196,6 @@ class PinnedAgent(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_config = ConfigDict(extra="forbid")
-
     spec: AgentSpec
     tools: list[ToolSpec]
     policy: Policy
@@ -180,6 +207,9 @@ class PinnedAgent(BaseModel):
     model_queues: dict[str, str] = Field(default_factory=dict)
     # The pinning worker's workspace (absolute): the policy judges paths against it.
     workspace_root: str | None = None
+    # A child task's ancestors' policies, nearest first: every call is judged by these
+    # too, and the strictest effect wins (``taskcraft.agent_calls``).
+    policy_caps: list[Policy] = Field(default_factory=list)
 
     def tool(self, name: str) -> ToolSpec | None:
         return next((tool for tool in self.tools if tool.name == name), None)

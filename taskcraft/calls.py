@@ -86,6 +86,8 @@ class ToolCallInput(BaseModel):
     # What the workflow's policy check knew about the call (workspace root, argument
     # kinds), so the activity's re-check judges it the same way.
     policy_context: PolicyContext | None = None
+    # A child task's ancestors' policies, re-checked too (the strictest effect wins).
+    policy_cap_refs: list[str] = Field(default_factory=list)
 
 
 class ToolCallResult(BaseModel):
@@ -103,6 +105,8 @@ class ResolveAgentInput(BaseModel):
     policy: str | None = None
     # The task's inputs, checked again against the agent's schema by the worker.
     inputs: dict[str, str] = Field(default_factory=dict)
+    # A child task's ancestors' policy references: pinned as caps on its own policy.
+    policy_caps: list[str] = Field(default_factory=list)
 
 
 class PinAgentResult(BaseModel):

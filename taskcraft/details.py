@@ -29,6 +29,17 @@ def render_details(state: TaskState) -> str:
         lines.append("Model: offline (deterministic, no provider called)")
     if state.status_detail:
         lines.append(state.status_detail)
+    if state.parent_task_id:
+        lines.append(f"Called by task `{state.parent_task_id}`")
+    if state.schedule:
+        lines.append(f"Started by schedule `{state.schedule}`")
+    waiting = [
+        call.child_task_id
+        for call in (state.steps[-1].tool_calls if state.steps else [])
+        if call.child_task_id is not None and call.outcome is None
+    ]
+    if waiting:
+        lines.append("Waiting for child tasks: " + ", ".join(f"`{t}`" for t in waiting))
     pending = state.pending
     if state.status is TaskStatus.AWAITING_APPROVAL and pending is not None:
         if pending.tool is not None:

@@ -16,8 +16,10 @@ single ``Error: ...`` line (never a traceback)::
     │   └── PayloadDecryptionError      a payload whose key is missing, or that was altered
     ├── UnknownAgentError               no agent registered under that name
     ├── UnknownTaskError                no task with that id
+    ├── UnknownScheduleError            no schedule with that name
     ├── InvalidInputError               bad input to the CLI, the client or a decision
     │   ├── TaskExistsError             a task with that id exists already (ids are never reused)
+    │   ├── ScheduleExistsError         a schedule with that name exists already
     │   └── DecisionRefusedError        the task refused a decision or control
     ├── TemporalUnavailableError        the Temporal server cannot be reached
     │   └── WorkerUnavailableError      no worker polls the task's queue
@@ -101,6 +103,14 @@ class LinkInvalidError(LinkError):
 
 class LinkExpiredError(LinkError):
     pass
+
+
+class UnknownScheduleError(TaskcraftError):
+    pass
+
+
+class ScheduleExistsError(InvalidInputError):
+    """``schedule create`` of a name in use (``schedule apply`` updates instead)."""
 
 
 class TemporalUnavailableError(TaskcraftError):

@@ -13,12 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from taskcraft.agent_calls import ParentLink
 from taskcraft.agents import PinnedAgent
 from taskcraft.approvals import ApprovalRequest, DecisionRecord
 from taskcraft.budgets import BudgetUsage
 from taskcraft.calls import StopReason
 from taskcraft.messages import Message, Usage
 from taskcraft.policy import Effect
+from taskcraft.schedules import ScheduledRun
 from taskcraft.status import TaskStatus
 
 # Observations kept in the task record are previews; the model saw (up to its limit) more.
@@ -45,6 +47,8 @@ class ToolCallRecord(BaseModel):
     finished_at: datetime | None = None
     policy_rule: str | None = None
     edited_by: str | None = None
+    # A ``call_agent_<name>`` call: the child task it started.
+    child_task_id: str | None = None
 
 
 class StepRecord(BaseModel):
@@ -141,6 +145,14 @@ class TaskState(BaseModel):
     gate_seq: int = 0
     # Workflow-specific details (the incident report's draft, for instance).
     extra: dict[str, Any] = Field(default_factory=dict)
+    # A child task: the task whose agent called this one, and how deep the chain is.
+    parent_task_id: str | None = None
+    depth: int = 0
+    # Child tasks started so far (their ids end in -<step>-<n>), across runs.
+    child_seq: int = 0
+    # A task a schedule started: the schedule's name and the time it fired for.
+    schedule: str | None = None
+    scheduled_at: datetime | None = None
 
     @property
     def decided_gate_ids(self) -> set[str]:
@@ -158,6 +170,10 @@ class TaskInput(BaseModel):
     policy: str | None = None
     # Set only by continue-as-new.
     carried: CarriedTask | None = None
+    # Set when another task's agent called this one (a child workflow).
+    parent: ParentLink | None = None
+    # Set when a schedule started the task: its inputs' placeholders are resolved.
+    schedule: ScheduledRun | None = None
 
 
 class CarriedTask(BaseModel):
@@ -177,6 +193,8 @@ class TaskResult(BaseModel):
     result: str | None = None
     error: str | None = None
     steps: int = 0
+    # A child task's totals, added to its parent's (None for tasks nobody called).
+    usage: BudgetUsage | None = None
 
 
 def preview(text: str, limit: int = OBSERVATION_PREVIEW_CHARS) -> str:

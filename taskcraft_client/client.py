@@ -59,7 +59,9 @@ from taskcraft.policy.loader import load_named_policy
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
 from taskcraft_client.records import Reading, no_worker_note, pollers, read
-from workflows.search_attributes import AGENT, STATUS
+from taskcraft_client.schedules import Schedules
+from taskcraft_client.task_tree import TaskTree, read_tree
+from workflows.search_attributes import AGENT, SCHEDULE, STATUS
 
 # A decision or control waits this long for the task's worker to validate and apply it.
 UPDATE_TIMEOUT = timedelta(seconds=20)
@@ -83,6 +85,8 @@ class TaskSummary:
     status: str  # TaskStatus value, or "-" before the task set one
     started: datetime
     closed: bool
+    parent: str | None = None  # a child task: the task whose agent called it
+    schedule: str | None = None  # a scheduled task: the schedule that started it
 
 
 class TaskcraftClient:
@@ -113,6 +117,11 @@ class TaskcraftClient:
         from workflows import WORKFLOWS
 
         return [*WORKFLOWS, *self.catalog.workflows]
+
+    @property
+    def schedules(self) -> Schedules:
+        """Agents on a schedule: create, list, show, pause, trigger, backfill, apply."""
+        return Schedules(self)
 
     def url(self, task_id: str) -> str:
         return task_ui_url(self.settings.ui_url, self.temporal.namespace, task_id)
@@ -204,7 +213,13 @@ class TaskcraftClient:
         earlier = [(await self.read(task_id, run_id=run)).state for run in latest.previous_run_ids]
         return [*earlier, latest]
 
-    def list_query(self, status: str | None = None, agent: str | None = None) -> str:
+    async def tree(self, task_id: str) -> TaskTree:
+        """The task's runs and, nested, the child tasks its agent called (``history``)."""
+        return await read_tree(self.runs, task_id)
+
+    def list_query(
+        self, status: str | None = None, agent: str | None = None, schedule: str | None = None
+    ) -> str:
         names = sorted({workflow_name(defn) for defn in self.workflows})
         clauses = ["WorkflowType IN (" + ", ".join(f"'{name}'" for name in names) + ")"]
         if status:
@@ -214,17 +229,22 @@ class TaskcraftClient:
                 known = ", ".join(s.value for s in TaskStatus)
                 raise InvalidInputError(f"unknown status {status!r}; use one of {known}") from None
         if agent:
-            if "'" in agent or "\\" in agent:
-                raise InvalidInputError("an agent name cannot contain quotes or backslashes")
-            clauses.append(f"TaskcraftAgent = '{agent}'")
+            clauses.append(f"TaskcraftAgent = '{_literal('an agent name', agent)}'")
+        if schedule:
+            clauses.append(f"TaskcraftSchedule = '{_literal('a schedule name', schedule)}'")
         return " AND ".join(clauses)
 
     async def list_tasks(
-        self, *, status: str | None = None, agent: str | None = None, limit: int = 100
+        self,
+        *,
+        status: str | None = None,
+        agent: str | None = None,
+        schedule: str | None = None,
+        limit: int = 100,
     ) -> list[TaskSummary]:
         rows = []
         async for execution in self.temporal.list_workflows(
-            self.list_query(status, agent), limit=limit
+            self.list_query(status, agent, schedule), limit=limit
         ):
             attributes = execution.typed_search_attributes
             rows.append(
@@ -234,6 +254,8 @@ class TaskcraftClient:
                     status=attributes.get(STATUS) or "-",
                     started=execution.start_time,
                     closed=execution.status is not WorkflowExecutionStatus.RUNNING,
+                    parent=execution.parent_id,
+                    schedule=attributes.get(SCHEDULE),
                 )
             )
         return rows
@@ -371,6 +393,12 @@ class TaskcraftClient:
                 f"when a worker picks task {task_id} up (check with `taskcraft status`)"
             ) from None
         return outcome
+
+
+def _literal(what: str, value: str) -> str:
+    if "'" in value or "\\" in value:
+        raise InvalidInputError(f"{what} cannot contain quotes or backslashes")
+    return value
 
 
 def _waiting_since(state: TaskState) -> datetime:

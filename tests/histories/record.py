@@ -35,10 +35,16 @@ HERE = Path(__file__).parent
 
 
 async def _save_runs(client: Client, handle: WorkflowHandle[Any, Any], name: str) -> list[Path]:
-    """Every run of the task, oldest first: one file, or one per run after continue-as-new."""
+    """Every run of the task, oldest first: one file, or one per run after continue-as-new.
+
+    Child tasks its agent called are saved beside it, as ``NAME.child-<agent>-<step>-<n>``.
+    """
     runs: list[str] = []
+    children: list[str] = []
     async for execution in client.list_workflows(f"WorkflowId = '{handle.id}'"):
         runs.append(execution.run_id)
+    async for execution in client.list_workflows(f"ParentWorkflowId = '{handle.id}'"):
+        children.append(execution.id)
     histories = []
     for run_id in runs:
         history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
@@ -50,6 +56,9 @@ async def _save_runs(client: Client, handle: WorkflowHandle[Any, Any], name: str
         paths = [HERE / f"{name}.run{i}.json" for i in range(1, len(histories) + 1)]
     for path, history in zip(paths, histories, strict=True):
         path.write_text(history.to_json())
+    for child_id in sorted(children):
+        child = client.get_workflow_handle(child_id)
+        paths += await _save_runs(client, child, f"{name}.child-{child_id.rsplit('/', 1)[-1]}")
     return paths
 
 

@@ -3,8 +3,8 @@
 Every path a running task can be on when new code is deployed needs a saved history:
 gates decided every way (approve, reject, edit, timeout, escalation), budgets, pause and
 notes, continue-as-new, failover and RECOVERING (the window closing, one try of each model
-after a wait, a configuration error), answers cut off or filtered, cancellation, and the
-incident report.
+after a wait, a configuration error), answers cut off or filtered, cancellation, the
+incident report, agents calling agents (as child workflows) and a task a schedule started.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from temporalio.client import Client, WorkflowHandle
 
@@ -25,8 +27,10 @@ from taskcraft.approvals import ApprovalSettings, Decision, DecisionKind, Timeou
 from taskcraft.budgets import Budgets, OnExhausted
 from taskcraft.controls import ControlAction, ControlRequest
 from taskcraft.model_ref import ModelRef
+from taskcraft.schedules import ScheduleDefinition
 from taskcraft.status import TaskStatus
 from taskcraft.task import TaskInput, TaskResult, TaskState
+from taskcraft_client import TaskcraftClient
 from tests.support.fake_providers import (
     FakeProviders,
     FakeToolCall,
@@ -87,6 +91,15 @@ RECOVERS = AgentSpec(
     instructions="Answer in one sentence.",
     model_route=[ModelRef(ref="openai:recovering-model?maximum_attempts=1")],
     recovery=RecoverySettings(initial_delay_s=1, max_delay_s=2, window_s=600),
+)
+# A lead that asks two agents at once: a scout that reads, a scribe whose write is gated.
+SCOUT = _analyst("scout", model_route=[ModelRef(ref="openai:record-scout")])
+SCRIBE = _analyst("scribe", model_route=[ModelRef(ref="openai:record-scribe")])
+LEAD = AgentSpec(
+    name="lead",
+    instructions="Ask the scout what the notes say and the scribe to save a summary.",
+    model_route=[ModelRef(ref="openai:record-lead")],
+    agents=["scout", "scribe"],
 )
 FAILS_OVER = AgentSpec(
     name="fails-over",
@@ -336,6 +349,81 @@ def _incident(*decisions: Decision) -> RunScenario:
     return run
 
 
+async def _parent_with_two_children(rec: Recording) -> WorkflowHandle[Any, Any]:
+    """The lead's calls are gated by the default policy (no rule names call_agent_*), then
+    the two children run at once; the scribe's write waits at its own gate."""
+    rec.providers.script(
+        reply(
+            "Asking both.",
+            [
+                FakeToolCall("call_agent_scout", {"goal": "What do the notes say?"}, id="c1"),
+                FakeToolCall("call_agent_scribe", {"goal": "Save a summary."}, id="c2"),
+            ],
+        ),
+        reply("The notes say to ship on Friday; the summary is saved."),
+        model="record-lead",
+    )
+    rec.providers.script(
+        reply("Reading.", [FakeToolCall("read_file", {"path": "notes.md"}, id="r1")]),
+        reply("Ship the release on Friday."),
+        model="record-scout",
+    )
+    rec.providers.script(
+        reply("", [FakeToolCall("write_file", {"path": "summary.md", "content": "Ship.\n"})]),
+        reply("Saved summary.md."),
+        model="record-scribe",
+    )
+    handle = await _start(rec, LEAD.name, "Find out what the notes say and save a summary.")
+    await _decide(handle, "g1", _approve())
+    await _decide(handle, "g2", _approve())
+    scribe = rec.client.get_workflow_handle(f"{handle.id}/scribe-1-2")
+    await _decide(scribe, "g1", _approve("bob"))
+    return await _finish(handle)
+
+
+async def _parent_paused_then_cancelled(rec: Recording) -> WorkflowHandle[Any, Any]:
+    """A pause and a resume of the lead reach the child it waits for; its cancel too."""
+    rec.providers.script(
+        reply("", [FakeToolCall("call_agent_scribe", {"goal": "Save a summary."}, id="c1")]),
+        model="record-lead",
+    )
+    rec.providers.script(
+        reply("", [FakeToolCall("write_file", {"path": "summary.md", "content": "Ship.\n"})]),
+        model="record-scribe",
+    )
+    handle = await _start(rec, LEAD.name, "Save a summary.")
+    await _decide(handle, "g1", _approve())
+    scribe = rec.client.get_workflow_handle(f"{handle.id}/scribe-1-1")
+    await _until(scribe, _at_gate("g1"))
+    await handle.execute_update("control", ControlRequest(action=ControlAction.PAUSE, by="alice"))
+    await handle.execute_update("control", ControlRequest(action=ControlAction.RESUME, by="alice"))
+    await handle.cancel()
+    await _finish(scribe)
+    return await _finish(handle)
+
+
+async def _scheduled_incident_report(rec: Recording) -> WorkflowHandle[Any, Any]:
+    """A weekly schedule, backfilled for Monday 23 November 2026: week 2026-W47 comes from
+    {previous_iso_week} and the firing time, not from the day it ran."""
+    client = TaskcraftClient(rec.client, rec.settings, catalog=SHIPPED)
+    name = f"weekly-incidents-{uuid.uuid4().hex[:6]}"
+    weekly = ScheduleDefinition(
+        name=name,
+        agent="incident-report",
+        cron="0 9 * * MON",
+        tz="Europe/Berlin",
+        inputs={"week": "{previous_iso_week}"},
+    )
+    await client.schedules.create(weekly, paused=True)
+    monday = datetime(2026, 11, 23, 9, tzinfo=ZoneInfo("Europe/Berlin"))
+    await client.schedules.backfill(name, monday, monday)
+    handle = rec.client.get_workflow_handle(f"{name}-2026-11-23T08:00:00Z")
+    await _decide(handle, "g1", _approve("carol", "ship it"))
+    await _finish(handle)
+    await client.schedules.delete(name)
+    return handle
+
+
 def _simple(agent: AgentSpec, goal: str = READ_GOAL) -> RunScenario:
     async def run(rec: Recording) -> WorkflowHandle[Any, Any]:
         return await _finish(await _start(rec, agent.name, goal))
@@ -387,4 +475,12 @@ SCENARIOS: tuple[Scenario, ...] = (
     # three files together), and the report reads its tools' structured data.
     Scenario("analyst_parallel_reads_approved_write", _decided(_approve())),
     Scenario("incident_report_structured_data", _incident(_approve("carol", "ship it"))),
+    # Agents calling agents (children saved beside their parent) and a scheduled task.
+    Scenario("parent_with_two_children", _parent_with_two_children, (LEAD, SCOUT, SCRIBE)),
+    Scenario("scheduled_incident_report", _scheduled_incident_report),
+    Scenario(
+        "parent_paused_then_cancelled_with_a_child",
+        _parent_paused_then_cancelled,
+        (LEAD, SCOUT, SCRIBE),
+    ),
 )

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
+from workflows.search_attributes import ALL_KEYS
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
@@ -120,7 +122,7 @@ def test_temporal_uses_postgres12_and_waits_for_a_healthy_database() -> None:
 def test_search_attribute_job_registers_taskcraft_attributes_as_keywords() -> None:
     script = search_attribute_script()
 
-    for name in ("TaskcraftStatus", "TaskcraftAgent"):
+    for name in (key.name for key in ALL_KEYS):  # every attribute the code keeps
         assert re.search(
             rf"temporal operator search-attribute create .*--name {name} --type Keyword", script
         ), name

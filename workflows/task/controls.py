@@ -1,6 +1,7 @@
 """Operator controls: pause after the current step, resume, leave a note for the model.
 
-A control arrives as a signal (from the Temporal UI) or as the ``control`` update (from
+Pausing or resuming a task pauses or resumes the child tasks it is waiting for (its
+agents' calls of other agents). A control arrives as a signal (from the Temporal UI) or as the ``control`` update (from
 the CLI, the inbox and the Python client); both go through ``refusal`` and ``apply``, so
 the two paths agree. A pause takes effect between steps, never mid-step; ``resume``
 also ends a RECOVERING wait early.
@@ -29,6 +30,10 @@ class Controls:
     @property
     def pause_requested(self) -> bool:
         return self._pause_requested_by is not None
+
+    @property
+    def pause_requested_by(self) -> str | None:
+        return self._pause_requested_by
 
     def refusal(self, request: ControlRequest) -> str | None:
         """Why ``request`` makes no sense now, or None."""
@@ -73,6 +78,8 @@ class Controls:
         else:
             state.notes.append(HumanNote(author=request.by, text=request.text, at=workflow.now()))
             message = "note added; the model reads it at its next turn"
+        if request.action is not ControlAction.MESSAGE:  # the children it waits for follow
+            self._task.children.forward(request.action, request)
         state.updated_at = workflow.now()
         self._record(request, applied=True, detail=message)
         return UpdateOutcome(applied=True, status=state.status, message=message)

@@ -31,7 +31,7 @@ from taskcraft.arguments import ArgumentError, validate_arguments
 from taskcraft.calls import NOTIFY_ACTIVITY, NotifyInput
 from taskcraft.details import DRAFT_SHOWN_CHARS, clip
 from taskcraft.errors import TaskFailedError
-from taskcraft.policy import CallView, Effect, evaluate_tool_call
+from taskcraft.policy import CallView, Effect
 from taskcraft.status import TaskStatus
 
 if TYPE_CHECKING:
@@ -81,9 +81,7 @@ class Gates:
             validate_arguments(spec.parameters, decision.arguments)
         except ArgumentError as error:
             return f"edited arguments are invalid: {error}"
-        verdict = evaluate_tool_call(
-            pinned.policy, pending.tool, decision.arguments, self._task.policy_context(spec)
-        )
+        verdict = self._task.policy_decision(spec, pending.tool, decision.arguments)
         if verdict.effect is Effect.DENY:
             return f"edited arguments are denied by policy rule {verdict.rule_id}: {verdict.reason}"
         return None

@@ -2,9 +2,9 @@
 
 A task workflow is thin: it asks its ``TaskRun`` to initialise (pin the agent), to begin
 steps, to hold at gates, and to finish. The parts live beside it in this package
-(``steps``, ``tool_calls``, ``model_route``, ``gates``, ``controls``), and nothing
-outside the package writes the task's state: workflow code reads ``task.state`` and
-changes it only through the methods here.
+(``steps``, ``tool_calls``, ``model_route``, ``gates``, ``controls``, ``children``,
+``origin``), and nothing outside the package writes the task's state: workflow code reads
+``task.state`` and changes it only through the methods here.
 
 Lifecycle: PENDING → INITIALIZING (``initialize``: the agent definition, tools and policy
 are pinned) → RUNNING, with AWAITING_APPROVAL at gates, PAUSED between steps and
@@ -22,6 +22,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from taskcraft.agent_calls import cap_exhausted, governed_decision
 from taskcraft.agents import PinnedAgent, ToolSpec
 from taskcraft.approvals import DecisionKind, GateKind
 from taskcraft.budgets import OnExhausted, exhausted_budget, tool_budget_refusal
@@ -44,8 +45,10 @@ from taskcraft.task import (
     ToolOutcome,
 )
 from workflows.search_attributes import STATUS
+from workflows.task.children import Children
 from workflows.task.controls import Controls
 from workflows.task.gates import Gates
+from workflows.task.origin import record_origin
 from workflows.task.steps import PLANNED, Step
 
 PIN_TIMEOUT = timedelta(seconds=30)
@@ -73,6 +76,7 @@ class TaskRun:
                 created_at=workflow.now(),
                 updated_at=workflow.now(),
             )
+            record_origin(self.state, inp)
             self.pinned = None
             self.conversation_ref = None
             self._said = []
@@ -81,6 +85,7 @@ class TaskRun:
         self.steps_this_run = 0
         self.gates = Gates(self)
         self.controls = Controls(self)
+        self.children = Children(self)
 
     @property
     def pinned_agent(self) -> PinnedAgent:
@@ -90,7 +95,13 @@ class TaskRun:
 
     @property
     def inputs(self) -> Mapping[str, str]:
+        """The task's inputs (a scheduled task's with its placeholders resolved)."""
         return self.state.inputs
+
+    @property
+    def policy_cap_refs(self) -> list[str]:
+        """A child task's ancestors' policies (nearest first); empty for other tasks."""
+        return list(self.input.parent.policy_refs) if self.input.parent else []
 
     # ----- status -------------------------------------------------------------------
 
@@ -138,7 +149,8 @@ class TaskRun:
                     agent=inp.agent,
                     model_route=inp.model_route,
                     policy=inp.policy,
-                    inputs=inp.inputs,
+                    inputs=self.state.inputs,
+                    policy_caps=self.policy_cap_refs,
                 ),
                 result_type=PinAgentResult,
                 start_to_close_timeout=PIN_TIMEOUT,
@@ -175,12 +187,16 @@ class TaskRun:
             status=TaskStatus.COMPLETED,
             result=answer,
             steps=self.state.step,
+            # A child's spending is added to its parent's totals.
+            usage=self.state.usage if self.input.parent is not None else None,
         )
 
     def fail(self, error: str) -> NoReturn:
         self.state.error = error
         self.set_status(TaskStatus.FAILED)
-        raise ApplicationError(error, type="TaskFailed", non_retryable=True)
+        # A failed child still tells its parent what it spent.
+        spent = [self.state.usage.model_dump(mode="json")] if self.input.parent else []
+        raise ApplicationError(error, *spent, type="TaskFailed", non_retryable=True)
 
     def _mark_cancelled(self) -> None:
         for step in self.state.steps:
@@ -259,6 +275,11 @@ class TaskRun:
         """Before a model turn: a used-up budget fails the task or asks to continue."""
         spec = self.pinned_agent.spec
         created = self.state.created_at or workflow.now()
+        parent = self.input.parent
+        if parent is not None:  # a child never spends more than its parent had left
+            over = cap_exhausted(parent.budget, self.state.usage, workflow.now())
+            if over is not None:
+                raise TaskFailedError(over)
         exhausted = exhausted_budget(
             spec.budgets,
             self.state.usage,
@@ -296,6 +317,12 @@ class TaskRun:
         workflow.metric_meter().create_counter(
             "taskcraft_policy_decisions", "Policy decisions by effect and rule"
         ).add(1, {"effect": decision.effect.value, "rule": decision.rule_id})
+
+    def policy_decision(
+        self, spec: ToolSpec, tool: str, arguments: Mapping[str, Any]
+    ) -> PolicyDecision:
+        """The pinned policy's decision on a call; a child's ancestors' policies cap it."""
+        return governed_decision(self.pinned_agent, tool, arguments, self.policy_context(spec))
 
     def policy_context(self, spec: ToolSpec) -> PolicyContext:
         """What the policy knows about a call of this tool in this task."""

@@ -23,7 +23,7 @@ from taskcraft.budgets import tool_budget_refusal
 from taskcraft.calls import TOOL_ACTIVITY, ToolCallInput, ToolCallResult
 from taskcraft.errors import ErrorType
 from taskcraft.messages import Message, ToolCall
-from taskcraft.policy import Effect, PolicyContext, evaluate_tool_call
+from taskcraft.policy import Effect, PolicyContext
 from taskcraft.task import ToolCallRecord, ToolOutcome, preview
 from taskcraft.tools import SideEffects
 
@@ -141,10 +141,12 @@ async def run_tool_call(
     refusal = budget_refusal or tool_budget_refusal(
         pinned.spec.budgets, task.state.usage, call.name
     )
+    if refusal is None and spec.calls_agent is not None:  # depth, fan-out, the agent's inputs
+        refusal = task.children.refusal(spec, arguments)
     if refusal is not None:
         return _finish(record, call, ToolOutcome.DENIED, f"Refused: {refusal}")
     context = task.policy_context(spec)
-    decision = evaluate_tool_call(pinned.policy, call.name, arguments, context)
+    decision = task.policy_decision(spec, call.name, arguments)
     record.policy_rule = decision.rule_id
     task.record_policy_decision(call, arguments, decision)
     if decision.effect is Effect.DENY:
@@ -189,6 +191,11 @@ async def _execute(
     context: PolicyContext,
 ) -> ToolCallOutcome:
     task.count_tool_call(call.name)
+    if spec.calls_agent is not None:  # runs as a child task, not an activity
+        answer = await task.children.call(call, record, spec, arguments)
+        return _finish(
+            record, call, ToolOutcome.OK if answer.ok else ToolOutcome.ERROR, answer.content, answer
+        )
     attempts = 0
     while True:
         attempts += 1
@@ -242,6 +249,7 @@ async def _activity(
             idempotency_key=f"{state.task_id}/{state.step}/{call.id}",
             approved_by=approved_by,
             policy_context=context,
+            policy_cap_refs=task.policy_cap_refs,
         ),
         result_type=ToolCallResult,
         task_queue=spec.task_queue,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -85,11 +86,13 @@ class IncidentReportWorkflow(TaskWorkflow):
 
     @workflow.run
     async def run(self, inp: TaskInput) -> TaskResult:
-        return await self.task.guard(lambda: _report(self.task, self.report, inp))
+        return await self.task.guard(lambda: _report(self.task, self.report))
 
 
-async def _report(task: TaskRun, report: ReportState, inp: TaskInput) -> TaskResult:
-    window, project = _report_inputs(inp)
+async def _report(task: TaskRun, report: ReportState) -> TaskResult:
+    # The task's inputs, not the start's: a scheduled report's {previous_iso_week} is
+    # resolved there (for tasks started by hand the two are the same).
+    window, project = _report_inputs(task.inputs)
     report.week, report.project = window.label, project
     await task.initialize()
     task.running(f"gathering {project} incidents, {window.label}")
@@ -98,12 +101,12 @@ async def _report(task: TaskRun, report: ReportState, inp: TaskInput) -> TaskRes
     return await _send(task, report, data, text, verdict)
 
 
-def _report_inputs(inp: TaskInput) -> tuple[ReportWindow, str]:
-    week = inp.inputs.get("week", "").strip()
+def _report_inputs(inputs: Mapping[str, str]) -> tuple[ReportWindow, str]:
+    week = inputs.get("week", "").strip()
     if not week:
         year, number, _ = (workflow.now() - timedelta(days=7)).isocalendar()
         week = f"{year}-W{number:02d}"
-    project = inp.inputs.get("project", DEFAULT_PROJECT).strip().upper()
+    project = inputs.get("project", DEFAULT_PROJECT).strip().upper()
     if not _PROJECT_KEY.match(project):
         raise TaskFailedError(f"input project={project!r} is not a Jira project key like INC")
     try:

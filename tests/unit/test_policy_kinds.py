@@ -106,3 +106,16 @@ def test_a_condition_names_exactly_one_subject() -> None:
                 ],
             }
         )
+
+
+def test_the_default_lets_an_agent_call_an_agent_and_strict_does_not() -> None:
+    """A child runs under its own and its parent's policies and budgets, so the default
+    lets the call start; a child's risky calls are gated inside it. Strict asks for a rule."""
+    arguments = {"goal": "find the facts", "topic": "deploys"}
+    default = evaluate_tool_call(load_named_policy("default"), "call_agent_scout", arguments)
+    strict = evaluate_tool_call(load_named_policy("strict"), "call_agent_scout", arguments)
+    assert (default.effect, default.rule_id) == (Effect.ALLOW, "agents-may-call-agents")
+    assert strict.effect is Effect.DENY
+    outside = {"goal": "read it", "path": "../../etc/passwd"}
+    escaped = evaluate_tool_call(load_named_policy("default"), "call_agent_scout", outside)
+    assert (escaped.effect, escaped.rule_id) == (Effect.DENY, "paths-stay-in-workspace")

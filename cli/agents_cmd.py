@@ -15,7 +15,7 @@ from typing import Any
 
 from infra.catalog import Catalog, catalog_for, check, load_catalog, workflow_name
 from infra.settings import Settings
-from taskcraft.agent_files import load_agent_file
+from taskcraft.agent_files import FOLDER_SETTINGS, load_agent_file
 from taskcraft.agents import AgentSpec
 from taskcraft.errors import AgentFileError, TaskcraftError
 
@@ -114,18 +114,26 @@ def check_paths(settings: Settings, paths: list[str]) -> int:
     problems: list[str] = []
     checked: list[AgentSpec] = []
     folders: list[Path] = []
+    context: list[Path] = []  # folders a checked file lives in: their tools and servers count
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             folders.append(path)
             continue
+        if (path.parent / FOLDER_SETTINGS).is_file() and path.parent not in context:
+            context.append(path.parent)
         try:
             checked.append(load_agent_file(path))
         except AgentFileError as error:
             problems += error.problems
     try:
         base = catalog_for(settings)
-        extra = load_catalog(folders, policy_dirs=base.policy_dirs) if folders else Catalog()
+        around = [folder for folder in context if folder not in folders]
+        extra = (
+            load_catalog([*folders, *around], policy_dirs=base.policy_dirs)
+            if folders or around
+            else Catalog()
+        )
     except AgentFileError as error:
         problems += error.problems
         base, extra = Catalog(), Catalog()
@@ -137,7 +145,8 @@ def check_paths(settings: Settings, paths: list[str]) -> int:
         policy_dirs=[*base.policy_dirs, *extra.policy_dirs],
     )
     for folder in extra.folders:
-        checked += folder.agents
+        if folder.path in folders:
+            checked += folder.agents
     problems += check(
         catalog,
         tool_names=_known_tools(catalog),

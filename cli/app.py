@@ -92,7 +92,10 @@ def _local_command(args: argparse.Namespace, settings: Settings) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # What the CLI prints on stdout is its answer; library logs go to stderr, warnings only.
-    configure_logging(json_lines=False, level=logging.WARNING)
+    # `agents check` connects to MCP servers to report each failure as one problem line,
+    # so the connection's own warning would only say it twice.
+    quiet = args.command == "agents"
+    configure_logging(json_lines=False, level=logging.ERROR if quiet else logging.WARNING)
     try:
         settings = Settings.from_env(os.environ)
         if args.command in TASK_COMMANDS:

@@ -226,3 +226,21 @@ def test_an_agent_whose_policy_does_not_load_stops_the_worker(
     error = _worker_refusal(processes, folder)
     assert error.startswith(f"Error: {folder / 'a.toml'}: agent 'a' uses policy 'mine': ")
     assert "mine.toml" in error
+
+
+def test_checking_one_file_uses_its_folders_tools_and_servers(
+    processes: Processes, tmp_path: Path
+) -> None:
+    """A file is checked as the worker would load it: with its folder's taskcraft.toml."""
+    guide = PROJECT_ROOT / "examples" / "guide"
+    processes.env.pop("TASKCRAFT_AGENTS", None)
+    processes.env["NOTES_FILE"] = str(tmp_path / "notes.jsonl")
+    checked = processes.cli("agents", "check", str(guide / "notes-keeper.toml"))
+    assert (checked.returncode, checked.stdout, checked.stderr) == (0, "ok: notes-keeper\n", "")
+    processes.env.pop("NOTES_FILE")
+    missing = processes.cli("agents", "check", str(guide / "notes-keeper.toml"))
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        "MCP server 'notes': MCP server 'notes' needs the environment variable NOTES_FILE "
+        "(in env.NOTES_FILE), which is not set on this worker; set it where the worker runs"
+    ]
